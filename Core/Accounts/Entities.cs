@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace Platform.Core.Accounts;
+
+public sealed class PlatformUser : IdentityUser<Guid>
+{
+    public string DisplayName { get; set; } = "";
+    public bool IsPlatformAdmin { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The account the user is working in; pages and new workloads default to it.</summary>
+    public Guid? CurrentAccountId { get; set; }
+}
+
+/// <summary>A tenant: owns workloads, data and usage. Every user belongs to at least one.</summary>
+public sealed class Account
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public List<Membership> Members { get; set; } = [];
+}
+
+/// <summary>Ordered by power: a role can do everything the roles below it can.</summary>
+public enum AccountRole
+{
+    Viewer = 0,
+    Member = 1,
+    Master = 2,
+}
+
+public sealed class Membership
+{
+    public Guid AccountId { get; set; }
+    public Guid UserId { get; set; }
+    public AccountRole Role { get; set; }
+    public DateTimeOffset JoinedAt { get; set; }
+    public Account? Account { get; set; }
+    public PlatformUser? User { get; set; }
+}
+
+/// <summary>An e-mailed link that lets the holder of that address join an account in a given role.</summary>
+public sealed class Invitation
+{
+    public Guid Id { get; set; }
+    public Guid AccountId { get; set; }
+    public string Email { get; set; } = "";
+    public string NormalizedEmail { get; set; } = "";
+    public AccountRole Role { get; set; }
+
+    /// <summary>SHA-256 of the token in the link; the token itself is only ever in the e-mail.</summary>
+    public byte[] TokenHash { get; set; } = [];
+    public Guid InvitedByUserId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? AcceptedAt { get; set; }
+    public Guid? AcceptedByUserId { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+    public Account? Account { get; set; }
+
+    public InvitationStatus StatusAt(DateTimeOffset now) =>
+        AcceptedAt is not null ? InvitationStatus.Accepted
+        : RevokedAt is not null ? InvitationStatus.Revoked
+        : ExpiresAt <= now ? InvitationStatus.Expired
+        : InvitationStatus.Pending;
+}
+
+public enum InvitationStatus
+{
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}

@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Platform.Core.AccessKeys;
+using Platform.Core.Accounts;
+using Platform.Core.Admin;
+using Platform.Core.Mail;
+using Platform.Core.Persistence;
+
+namespace Platform.Core;
+
+public static class CoreExtensions
+{
+    public const string DatabaseName = "platformdb";
+    public const string ObjectStoreName = "objectstore";
+    public const string SessionCookieName = ".Platform.Session";
+
+    /// <summary>The DbContext, options and application services shared by Api, Web and Workers.</summary>
+    public static IServiceCollection AddPlatformCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString(DatabaseName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{DatabaseName} is not set: start the platform with `dotnet run --project AppHost`, " +
+                $"or set ConnectionStrings__{DatabaseName} to an Npgsql connection string.");
+        }
+
+        services.AddDbContext<PlatformDbContext>(o => DatabaseMigrator.Configure(o, connectionString));
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<PlatformOptions>().Bind(configuration.GetSection(PlatformOptions.Section))
+            .Validate(o => Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _), "Platform:PublicUrl must be an absolute URL")
+            .ValidateOnStart();
+        services.AddOptions<MailOptions>().Bind(configuration.GetSection(MailOptions.Section));
+
+        services.AddScoped<AccountService>();
+        services.AddScoped<InvitationService>();
+        services.AddScoped<RegistrationService>();
+        services.AddScoped<AccessKeyService>();
+        services.AddScoped<MailService>();
+        services.AddScoped<SettingsService>();
+        services.AddScoped<AdminService>();
+        services.AddScoped<ComponentHealthService>();
+        services.AddHttpClient();
+
+        services.AddDataProtection().SetApplicationName("Platform");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new DbXmlRepository(sp.GetRequiredService<IServiceScopeFactory>())));
+        return services;
+    }
+
+    /// <summary>ASP.NET Core Identity with the platform's password, lockout and cookie rules (Web and Api alike).</summary>
+    public static IdentityBuilder AddPlatformIdentity(this IServiceCollection services)
+    {
+        var identity = services.AddIdentity<PlatformUser, IdentityRole<Guid>>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 10;
+                o.Password.RequiredUniqueChars = 4;
+                o.Password.RequireDigit = true;
+                o.Password.RequireLowercase = true;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Lockout.AllowedForNewUsers = true;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+            })
+            .AddEntityFrameworkStores<PlatformDbContext>()
+            .AddDefaultTokenProviders();
+
+        services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromHours(2));
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.Cookie.Name = SessionCookieName;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.ExpireTimeSpan = TimeSpan.FromDays(7);
+            o.SlidingExpiration = true;
+            o.LoginPath = "/Account/Login";
+            o.LogoutPath = "/Account/Logout";
+            o.AccessDeniedPath = "/Account/AccessDenied";
+        });
+        // A changed password or a sign-out everywhere invalidates other sessions within a minute.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        return identity;
+    }
+}

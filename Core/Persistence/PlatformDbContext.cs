@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Platform.Core.AccessKeys;
+using Platform.Core.Accounts;
+using Platform.Core.Admin;
+using Platform.Core.Mail;
+
+namespace Platform.Core.Persistence;
+
+public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> options)
+    : IdentityDbContext<PlatformUser, IdentityRole<Guid>, Guid>(options)
+{
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<Membership> Memberships => Set<Membership>();
+    public DbSet<Invitation> Invitations => Set<Invitation>();
+    public DbSet<AccessKey> AccessKeys => Set<AccessKey>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<PlatformSetting> Settings => Set<PlatformSetting>();
+    public DbSet<ComponentHeartbeat> Heartbeats => Set<ComponentHeartbeat>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(PlatformDbContext).Assembly);
+    }
+}
