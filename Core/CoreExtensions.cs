@@ -48,6 +48,7 @@ public static class CoreExtensions
         services.AddHttpClient();
 
         services.AddDataProtection().SetApplicationName("Platform");
+        services.AddHostedService<DataProtectionWarmup>();
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new DbXmlRepository(sp.GetRequiredService<IServiceScopeFactory>())));
         return services;
@@ -89,4 +90,19 @@ public static class CoreExtensions
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         return identity;
     }
+}
+
+/// <summary>
+/// Creates the data-protection key at start-up if none exists, so the first service up (Api, started before Web)
+/// writes it and every later one reads the same key ring rather than each making its own.
+/// </summary>
+internal sealed class DataProtectionWarmup(IDataProtectionProvider provider) : Microsoft.Extensions.Hosting.IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        provider.CreateProtector("Platform.Warmup").Protect("warm");
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Platform.Core.AccessKeys;
+
+namespace Platform.Api.Authentication;
+
+/// <summary>
+/// <c>Authorization: Bearer plat_…</c>. A missing header is "no result" (the cookie may still sign the user in);
+/// a bad, expired or revoked key fails with a reason that the 401 ProblemDetails repeats.
+/// </summary>
+public sealed class AccessKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IProblemDetailsService problems)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "AccessKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!TryGetBearer(Request, out var presented))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var keys = Context.RequestServices.GetRequiredService<AccessKeyService>();
+        var result = await keys.AuthenticateAsync(presented, Context.RequestAborted);
+        if (!result.IsSuccess)
+        {
+            return AuthenticateResult.Fail(result.Error!.Message);
+        }
+
+        var key = result.Value!;
+        List<Claim> claims =
+        [
+            new(ClaimTypes.NameIdentifier, key.UserId.ToString()),
+            new(PlatformClaims.KeyId, key.KeyId.ToString()),
+            new(PlatformClaims.KeyName, key.KeyName),
+            new(PlatformClaims.KeyScope, AccessKeyService.ScopeToApi(key.Scope)),
+        ];
+        if (key.ExpiresAt is { } expires)
+        {
+            claims.Add(new Claim(PlatformClaims.KeyExpiresAt, expires.ToString("O", CultureInfo.InvariantCulture)));
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = failure is null
+            ? "Bearer"
+            : $"Bearer error=\"invalid_token\", error_description=\"{failure.Replace("\"", "'", StringComparison.Ordinal)}\"";
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status401Unauthorized,
+                Title = "Unauthorized",
+                Detail = failure ?? "Sign in, or send an access key as 'Authorization: Bearer <key>'.",
+            },
+        });
+    }
+
+    public static bool TryGetBearer(HttpRequest request, out string token)
+    {
+        token = "";
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        token = header["Bearer ".Length..].Trim();
+        return token.Length > 0;
+    }
+}

@@ -1,0 +1,16 @@
+using System.Security.Claims;
+
+namespace Platform.Api.Authentication;
+
+public static class PlatformClaims
+{
+    public const string KeyId = "platform:key_id";
+    public const string KeyName = "platform:key_name";
+    public const string KeyScope = "platform:key_scope";
+    public const string KeyExpiresAt = "platform:key_expires_at";
+
+    /// <summary>The signed-in user's id; endpoints run only for authenticated users, so it is always there.</summary>
+    public static Guid UserId(this ClaimsPrincipal user) =>
+        Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)
+            ?? throw new InvalidOperationException("The request has no authenticated user."));
+}
