@@ -1,0 +1,51 @@
+"""Python SDK for Platform, the self-hosted ML workbench.
+
+Quick start::
+
+    import platformsdk
+    me = platformsdk.whoami()            # configured from PLATFORM_* or the config file
+    client = platformsdk.Client(api_url="http://127.0.0.1:5080", api_key="plat_...")
+    client.whoami()["user"]["email"]
+"""
+
+from ._version import __version__
+from .client import DEFAULT_TIMEOUT, Client, default_client, whoami
+from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG, Config, default_config_path, load_config
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    PlatformConnectionError,
+    PlatformError,
+    RateLimitError,
+    ServerError,
+)
+
+__all__ = [
+    "__version__",
+    "Client",
+    "DEFAULT_TIMEOUT",
+    "default_client",
+    "whoami",
+    "Config",
+    "load_config",
+    "default_config_path",
+    "ENV_API_URL",
+    "ENV_API_KEY",
+    "ENV_CONFIG",
+    "PlatformError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "ServerError",
+    "ConfigurationError",
+    "PlatformConnectionError",
+]

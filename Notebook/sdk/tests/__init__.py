@@ -1,0 +1,1 @@
+"""Tests for platformsdk; run with ``python3 -m unittest discover -s tests`` from Notebook/sdk."""
