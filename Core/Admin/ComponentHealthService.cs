@@ -18,14 +18,11 @@ public sealed class ComponentHealthService(PlatformDbContext db, IHttpClientFact
 
     public async Task<IReadOnlyList<ComponentHealth>> CheckAllAsync(CancellationToken ct = default)
     {
-        var checks = new[]
-        {
-            CheckServiceAsync("api", ct),
-            CheckWorkersAsync(ct),
-            CheckDatabaseAsync(ct),
-            Task.FromResult(CheckStorage()),
-        };
-        return await Task.WhenAll(checks);
+        // The HTTP probe runs while the database checks do; those two share one DbContext, so they go in turn.
+        var api = CheckServiceAsync("api", ct);
+        var workers = await CheckWorkersAsync(ct);
+        var database = await CheckDatabaseAsync(ct);
+        return [await api, workers, database, CheckStorage()];
     }
 
     private async Task<ComponentHealth> CheckServiceAsync(string name, CancellationToken ct)

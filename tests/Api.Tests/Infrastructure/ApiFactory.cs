@@ -16,6 +16,7 @@ namespace Platform.Api.Tests.Infrastructure;
 public sealed class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetime
 {
     private string _connectionString = "";
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<TestUser>>> _named = new();
     private int _userCounter;
 
     public string ConnectionString => _connectionString;
@@ -51,6 +52,10 @@ public sealed class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetim
         var accountId = user.CurrentAccountId!.Value;
         return new TestUser(user.Id, email, accountId, key, ClientWithKey(key));
     }
+
+    /// <summary>One user per name for the whole test class, created on first use (the first one ever is the platform admin).</summary>
+    public Task<TestUser> NamedUserAsync(string name) =>
+        _named.GetOrAdd(name, n => new Lazy<Task<TestUser>>(() => CreateUserAsync(n))).Value;
 
     public async Task<string> CreateKeyAsync(Guid userId, string scope = "full", DateTimeOffset? expiresAt = null)
     {
