@@ -39,7 +39,6 @@ public static class CoreExtensions
 
         services.AddScoped<AccountService>();
         services.AddScoped<InvitationService>();
-        services.AddScoped<RegistrationService>();
         services.AddScoped<AccessKeyService>();
         services.AddScoped<MailService>();
         services.AddScoped<SettingsService>();
@@ -72,6 +71,7 @@ public static class CoreExtensions
             })
             .AddEntityFrameworkStores<PlatformDbContext>()
             .AddDefaultTokenProviders();
+        services.AddScoped<RegistrationService>();
 
         services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromHours(2));
         services.ConfigureApplicationCookie(o =>

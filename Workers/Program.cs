@@ -1,5 +1,12 @@
+using Platform.Core;
+using Platform.Workers.Mail;
+using Platform.Workers.Sampling;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.Services.AddPlatformCore(builder.Configuration);
+builder.Services.AddHostedService<HeartbeatService>();
+builder.Services.AddHostedService<OutboxDispatcher>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -1,0 +1,4 @@
+namespace Platform.Workers;
+
+/// <summary>Marks the Workers assembly for WebApplicationFactory.</summary>
+public sealed class WorkersMarker;
