@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
@@ -74,6 +75,9 @@ public static class Extensions
 
     public static WebApplication UseApiPipeline(this WebApplication app)
     {
+        // Web's front door sets X-Forwarded-For/Proto; they are trusted only from loopback (the default known proxies),
+        // which is where the AppHost runs Web. Deployments with Web elsewhere add its address to KnownProxies.
+        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestSizeGuard>();
