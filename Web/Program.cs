@@ -1,6 +1,9 @@
+using Platform.Web.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddWebServices();
 
 var app = builder.Build();
-app.MapDefaultEndpoints();
+app.UseWebPipeline();
 app.Run();
