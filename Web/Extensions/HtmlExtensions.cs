@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Html;
@@ -20,11 +21,22 @@ public static partial class HtmlExtensions
         return new HtmlString($"<time datetime=\"{iso}\" title=\"{iso}\">{text} UTC</time>");
     }
 
-    /// <summary>Plain text with its web addresses made clickable (encoded first, so the text cannot inject markup).</summary>
+    /// <summary>Plain text with its web addresses made clickable; every piece is encoded, so the text cannot inject markup.</summary>
     public static IHtmlContent Linkify(string text)
     {
-        var encoded = HtmlEncoder.Default.Encode(text);
-        return new HtmlString(UrlPattern().Replace(encoded, m => $"<a href=\"{m.Value}\" rel=\"noreferrer\">{m.Value}</a>"));
+        // Addresses are found in the raw text: the encoder writes line breaks as entities, which an address
+        // pattern run over encoded text would swallow along with the next line.
+        var html = new StringBuilder();
+        var last = 0;
+        foreach (Match match in UrlPattern().Matches(text))
+        {
+            var url = HtmlEncoder.Default.Encode(match.Value);
+            html.Append(HtmlEncoder.Default.Encode(text[last..match.Index]))
+                .Append($"<a href=\"{url}\" rel=\"noreferrer\">{url}</a>");
+            last = match.Index + match.Length;
+        }
+
+        return new HtmlString(html.Append(HtmlEncoder.Default.Encode(text[last..])).ToString());
     }
 
     public static string RoleLabel(string role) => role switch
