@@ -1,11 +1,9 @@
-using Platform.Web.FrontDoor;
+using Platform.Web.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.Services.AddFrontDoor(builder.Configuration);
+builder.AddWebServices();
 
 var app = builder.Build();
-app.UseWebSockets();
-app.MapDefaultEndpoints();
-app.MapFrontDoor();
+app.UseWebPipeline();
 app.Run();

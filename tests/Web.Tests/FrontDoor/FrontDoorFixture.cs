@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Platform.Core.Persistence;
+using Platform.Tests.Fixtures;
 using Platform.Web.FrontDoor;
 
 namespace Platform.Web.Tests.FrontDoor;
@@ -56,8 +58,18 @@ public sealed class WebFront : WebApplicationFactory<WebMarker>
         return Start(settings, configureServices);
     }
 
+    /// <summary>Web needs its database even when only the front door is under test; one migrated database serves them all.</summary>
+    private static readonly Lazy<string> Database = new(() => Task.Run(async () =>
+    {
+        var server = await PostgresServer.GetAsync();
+        var connectionString = await server.CreateDatabaseAsync("frontdoor");
+        await DatabaseMigrator.MigrateAsync(connectionString);
+        return connectionString;
+    }).GetAwaiter().GetResult());
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting("ConnectionStrings:platformdb", Database.Value);
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

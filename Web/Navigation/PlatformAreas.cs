@@ -1,0 +1,58 @@
+namespace Platform.Web.Navigation;
+
+/// <summary>One area of the platform as the navigation bar and the home page present it.</summary>
+/// <param name="Slug">The page address (<c>/{Slug}</c>) while the area is still to come.</param>
+public sealed record PlatformArea(string Name, string Slug, string Summary, string Coming);
+
+/// <summary>
+/// The areas in navigation order. An area not built yet is served at /{Slug} by Pages/Coming.cshtml, which says
+/// plainly what the area will do, so the navigation never leads nowhere. When an area gets pages of its own, their
+/// literal route (/Jobs) outranks Coming's parameterised one, so the address and the navigation stay as they are;
+/// only its <see cref="PlatformArea.Coming"/> text becomes unused and goes.
+/// </summary>
+public static class PlatformAreas
+{
+    public static readonly IReadOnlyList<PlatformArea> All =
+    [
+        new("Catalog", "Catalog",
+            "Start a development environment, a module or your own image.",
+            "The catalog lists what you can start: the Development environment (JupyterLab or VS Code, protected by a password "
+            + "and opened at /ide/{id}/), trainable modules you can retrain on your own data, inference-ready modules, "
+            + "and your own Docker image. Each entry shows its description and the hardware it needs, and opens a "
+            + "configuration form: title, service, CPUs, GPUs, memory and storage."),
+        new("Deployments", "Deployments",
+            "Your running notebooks, editors and module APIs.",
+            "Every environment and module API you started, with its state and a plain reason (\"Queued: waiting for 1 GPU, "
+            + "2nd in line\", \"Starting: pulling image\"), the resources it holds and the address to open. Stop, restart or "
+            + "delete from here; idle deployments are stopped after a while so GPUs go back to everyone."),
+        new("Jobs", "Jobs",
+            "Submit training jobs and follow them from queue to result.",
+            "Submit a training job from this page, the REST API or one call in a notebook: replicas with CPU, GPU and memory "
+            + "each, a dataset and options. The queue says why a job waits and about how long; a running job shows logs per "
+            + "replica and usage charts, and a finished one can register its model. Filter your history by state, time and name."),
+        new("Boards", "Boards",
+            "Live training metrics, drawn as they arrive.",
+            "Training boards draw the metrics your code reports (cost, evaluator results, anything you log) live while a job "
+            + "runs, one chart per metric, with several runs side by side to compare hyper-parameters."),
+        new("Datasets", "Datasets",
+            "Upload, version and share data.",
+            "Create a dataset, upload files with a progress bar (large uploads are resumable), and publish immutable, "
+            + "checksummed versions. Share a dataset with users or whole accounts, read-only or read-write, or publish it "
+            + "for everyone; jobs and notebooks mount or download it."),
+        new("Models", "Models",
+            "Versioned models, shared or published.",
+            "Models arrive from finished jobs or by upload, as versions that never change once published. Download them, "
+            + "share them with users or accounts, publish them, and launch a serving instance from any version."),
+        new("Serving", "Serving",
+            "Model endpoints with replicas and live latency charts.",
+            "Turn a model version into an endpoint at /serve/{name}/predict with as many replicas as it needs. Latency and "
+            + "requests-per-second charts show how it copes; scale it up, shrink it, or deactivate it when you are done."),
+        new("Usage", "Usage",
+            "CPU and GPU hours per account and member.",
+            "What each account you belong to consumes: CPU and GPU hours per day, week and month, per member and per "
+            + "workload, against the limits the account master sets, so nobody is surprised by an empty quota."),
+    ];
+
+    public static PlatformArea? Find(string? slug) =>
+        All.FirstOrDefault(a => string.Equals(a.Slug, slug, StringComparison.OrdinalIgnoreCase));
+}

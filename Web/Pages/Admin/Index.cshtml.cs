@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Platform.Core.Admin;
+using Platform.Core.Common;
+using Platform.Web.Extensions;
+using Platform.Web.Identity;
+
+namespace Platform.Web.Pages.Admin;
+
+/// <summary>
+/// The platform at a glance: component health, the registration mode and the users. Reaching this page at all needs
+/// the PlatformAdmin policy (a database check on every request); the actions here are Core's admin operations.
+/// </summary>
+public sealed class IndexModel(AdminService admin, ComponentHealthService health, CurrentUser currentUser) : PageModel
+{
+    public const int PageSize = 25;
+
+    [BindProperty(SupportsGet = true, Name = "q")]
+    public string? Search { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "p")]
+    public int PageNumber { get; set; } = 1;
+
+    public IReadOnlyList<ComponentHealth> Components { get; private set; } = [];
+
+    public SettingsResponse Settings { get; private set; } = new("open");
+
+    public PagedResponse<AdminUserResponse> Users { get; private set; } = new([], 0, 1, PageSize);
+
+    public Guid MyId => currentUser.Id;
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        Components = await health.CheckAllAsync(ct);
+        Settings = await admin.GetSettingsAsync(ct);
+        Users = await admin.ListUsersAsync(PageNumber, PageSize, Search, ct);
+    }
+
+    public async Task<IActionResult> OnPostRegistrationAsync(string? mode, CancellationToken ct)
+    {
+        var result = await admin.UpdateSettingsAsync(new UpdateSettingsRequest(mode), ct);
+        Result outcome = result.IsSuccess ? Result.Success : result.Error!;
+        var message = result.Value?.RegistrationMode == "invite-only"
+            ? "Registration is now by invitation only."
+            : "Registration is now open to anyone who can reach this site.";
+        return this.RedirectOrFail(outcome, message, () => RedirectToPage());
+    }
+
+    public async Task<IActionResult> OnPostAdminAsync(Guid userId, bool grant, CancellationToken ct)
+    {
+        var result = await admin.SetAdminAsync(userId, grant, ct);
+        return this.RedirectOrFail(result, grant ? "Admin granted." : "Admin withdrawn; it takes effect on that user's next request.",
+            () => RedirectToPage(new { q = Search, p = PageNumber > 1 ? PageNumber : (int?)null }));
+    }
+}
