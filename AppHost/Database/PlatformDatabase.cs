@@ -1,0 +1,69 @@
+using Npgsql;
+using Platform.AppHost.Hosting;
+using Platform.AppHost.Processes;
+using Platform.Core.Persistence;
+
+namespace Platform.AppHost.Database;
+
+/// <summary>Step 1 and 3 of the start: a PostgreSQL to use, and the schema migrated before any service starts.</summary>
+internal static class PlatformDatabase
+{
+    /// <summary>The connection string for the services: the operator's, or our private cluster's once it accepts connections.</summary>
+    public static async Task<string> ProvideAsync(Launch launch, CancellationToken ct)
+    {
+        if (launch.Options.DatabaseConnectionString is { } given)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(given);
+            launch.Output.Info($"Using the PostgreSQL given in ConnectionStrings:platformdb ({builder.Host}:{builder.Port}/{builder.Database}).");
+            return given;
+        }
+
+        var account = await PostgresAccount.CurrentAsync(ct);
+        var cluster = await PostgresCluster.LocateAsync(launch.Options.DataDirectory, account, launch.Output, ct);
+        var binaries = await PostgresBinaries.FindAsync(cluster.MajorVersion, ct);
+        await cluster.EnsureCreatedAsync(binaries, ct);
+        await StalePostmaster.ClearAsync(cluster.DataDirectory, launch.Output);
+
+        var (port, note) = Ports.Choose(System.Net.IPAddress.Loopback, null, launch.Options.PostgresPort, "PostgreSQL", launch.Ports);
+        if (note is not null)
+        {
+            launch.Output.Info(note);
+        }
+
+        var server = launch.Children.Start(cluster.ServerSpec(binaries, port), Supervisor.DatabaseLayer);
+        await cluster.WaitReadyAsync(server, port, TimeSpan.FromSeconds(60), ct);
+        await cluster.EnsureDatabaseAsync(port, ct);
+        launch.Output.Info($"PostgreSQL {cluster.MajorVersion} is ready on 127.0.0.1:{port} (pid {server.Pid}, data in {cluster.DataDirectory}).");
+        return cluster.ConnectionString(port, PostgresCluster.DatabaseName);
+    }
+
+    public static async Task MigrateAsync(string connectionString, ConsoleOutput output, CancellationToken ct)
+    {
+        IReadOnlyList<string> applied;
+        try
+        {
+            applied = await DatabaseMigrator.MigrateAsync(connectionString, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new StartupFailure($"Applying the database migrations failed: {e.GetBaseException().Message}");
+        }
+
+        output.Info(applied.Count == 0
+            ? "Database schema is up to date."
+            : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}.");
+    }
+
+    public static async Task<int?> CountUsersAsync(string connectionString, CancellationToken ct)
+    {
+        try
+        {
+            return await DatabaseMigrator.CountUsersAsync(connectionString, ct);
+        }
+        catch (NpgsqlException)
+        {
+            // Only decides whether to print the first-admin hint; never worth failing a started platform for.
+            return null;
+        }
+    }
+}
