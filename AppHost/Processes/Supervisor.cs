@@ -73,35 +73,58 @@ internal sealed class Supervisor(ConsoleOutput output, bool noRestart)
                 return;
             }
 
-            output.Error($"{child.Name} (pid {child.Pid}) exited unexpectedly with code {exitCode}. Its last lines:");
-            foreach (var line in child.LastLines(20))
+            if (ReportDeath(supervised, exitCode) is not { } delay)
             {
-                output.Error("  | " + line);
-            }
-
-            var delay = noRestart ? null : supervised.Policy.NextDelay(DateTimeOffset.UtcNow);
-            if (delay is null)
-            {
-                output.Error(noRestart
-                    ? $"{child.Name} died and --no-restart is set: stopping the platform."
-                    : $"{child.Name} died {supervised.Policy.MaxRestarts + 1} times within {supervised.Policy.Window.TotalMinutes:0} minutes: giving up and stopping the platform.");
                 _gaveUp.TrySetResult(ExitCodes.GaveUpRestarting);
                 return;
             }
 
-            output.Warn($"Restarting {child.Name} in {delay.Value.TotalSeconds:0} s (restart {supervised.Policy.RecentRestarts} of at most {supervised.Policy.MaxRestarts} in {supervised.Policy.Window.TotalMinutes:0} minutes).");
-            if (!await DelayUnlessStoppingAsync(delay.Value))
+            if (!await DelayUnlessStoppingAsync(delay))
             {
                 return;
             }
 
-            child.Start();
+            // Under the lock that StopAllAsync takes: a restart never slips in after the stop has listed the children.
+            lock (_gate)
+            {
+                if (_isStopping)
+                {
+                    return;
+                }
+
+                child.Start();
+            }
+
             output.Info($"{child.Name} restarted (pid {child.Pid}).");
             if (supervised.Health is { } health)
             {
                 _ = ReportHealthAsync(child, health);
             }
         }
+    }
+
+    /// <summary>Says loudly what died and what happens next; returns the restart delay, or null to give up.</summary>
+    private TimeSpan? ReportDeath(Supervised supervised, int exitCode)
+    {
+        var (child, policy) = (supervised.Child, supervised.Policy);
+        output.Error($"{child.Name} (pid {child.Pid}) exited unexpectedly with code {exitCode}. Its last lines:");
+        foreach (var line in child.LastLines(20))
+        {
+            output.Error("  | " + line);
+        }
+
+        var delay = noRestart ? null : policy.NextDelay(DateTimeOffset.UtcNow);
+        if (delay is null)
+        {
+            output.Error(noRestart
+                ? $"{child.Name} died and --no-restart is set: stopping the platform."
+                : $"{child.Name} died {policy.MaxRestarts + 1} times within {policy.Window.TotalMinutes:0} minutes: giving up and stopping the platform.");
+            return null;
+        }
+
+        output.Warn($"Restarting {child.Name} in {delay.Value.TotalSeconds:0} s " +
+            $"(restart {policy.RecentRestarts} of at most {policy.MaxRestarts} in {policy.Window.TotalMinutes:0} minutes).");
+        return delay;
     }
 
     private async Task<bool> DelayUnlessStoppingAsync(TimeSpan delay)
@@ -133,10 +156,10 @@ internal sealed class Supervisor(ConsoleOutput output, bool noRestart)
     /// <summary>Stops the layers from the top down, each layer's children in parallel; never throws.</summary>
     public async Task StopAllAsync()
     {
-        MarkStopping();
         List<IGrouping<int, Supervised>> layers;
         lock (_gate)
         {
+            MarkStopping();
             layers = _children.GroupBy(s => s.Layer).OrderByDescending(g => g.Key).ToList();
         }
 

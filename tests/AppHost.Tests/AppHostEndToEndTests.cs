@@ -40,6 +40,29 @@ public sealed class AppHostEndToEndTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public async Task AServiceThatDies_IsReportedAndRestarted_AndWithNoRestartEverythingStops()
+    {
+        await using (var platform = await StartedPlatform.StartAsync(_dataDirectory, StartedPlatform.FreePort()))
+        {
+            var api = platform.PidOf("api");
+            Unix.Signal(api, Unix.SIGKILL);
+
+            Assert.True(await platform.WaitForLineAsync("api is healthy again.", TimeSpan.FromSeconds(60)), platform.Output);
+            Assert.True(platform.HasLine($"api (pid {api}) exited unexpectedly with code 137. Its last lines:"), platform.Output);
+            Assert.NotEqual(api, platform.PidOf("api"));
+            Assert.Equal(0, await platform.StopAsync(StopTimeout));
+            Assert.Empty(platform.Leftovers());
+        }
+
+        await using var strict = await StartedPlatform.StartAsync(_dataDirectory, StartedPlatform.FreePort(), extraArguments: ["--no-restart"]);
+        Unix.Signal(strict.PidOf("workers"), Unix.SIGKILL);
+
+        Assert.Equal(3, await strict.WaitForExitAsync(StopTimeout));
+        Assert.True(strict.HasLine("workers died and --no-restart is set: stopping the platform."), strict.Output);
+        Assert.Empty(strict.Leftovers());
+    }
+
+    [Fact]
     public async Task KilledAppHost_ServicesStopByThemselves_AndTheNextStartRecoversItsPostgres()
     {
         await using var killed = await StartedPlatform.StartAsync(_dataDirectory, StartedPlatform.FreePort());

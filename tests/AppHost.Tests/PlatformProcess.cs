@@ -62,9 +62,12 @@ public sealed partial class StartedPlatform : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts an AppHost and waits for its "Platform is ready" line; throws with its output when it does not come.</summary>
-    public static async Task<StartedPlatform> StartAsync(string dataDirectory, int port, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<StartedPlatform> StartAsync(
+        string dataDirectory, int port, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? extraArguments = null)
     {
-        var platform = Launch(dataDirectory, ["--data-dir", dataDirectory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], environment);
+        var platform = Launch(dataDirectory,
+            ["--data-dir", dataDirectory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extraArguments ?? []],
+            environment);
         var ready = await Task.WhenAny(platform._ready.Task, platform._process.WaitForExitAsync(), Task.Delay(ReadyTimeout));
         if (ready != platform._ready.Task)
         {
@@ -158,6 +161,48 @@ public sealed partial class StartedPlatform : IAsyncDisposable
         {
             return _lines.Any(l => l.Contains(fragment, StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>Waits for an output line containing <paramref name="fragment"/>; false when it does not come in time.</summary>
+    public async Task<bool> WaitForLineAsync(string fragment, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!HasLine(fragment))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return true;
+    }
+
+    /// <summary>The current pid of a service ("Started api (pid N)" or, after a restart, "api restarted (pid N)").</summary>
+    public int PidOf(string service)
+    {
+        lock (_gate)
+        {
+            var pattern = new Regex($@"(?:Started {service}|{service} restarted) \(pid (?<pid>\d+)\)");
+            return _lines.Select(l => pattern.Match(l)).Last(m => m.Success).Groups["pid"].Value is var pid
+                ? int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture)
+                : 0;
+        }
+    }
+
+    /// <summary>Waits for the AppHost to exit by itself and returns its exit code; throws with the output when it does not.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        var exited = _process.WaitForExitAsync();
+        if (await Task.WhenAny(exited, Task.Delay(timeout)) != exited)
+        {
+            throw new InvalidOperationException($"The AppHost did not exit within {timeout.TotalSeconds:0} s. Its output:\n{Output}");
+        }
+
+        await exited;
+        return _process.ExitCode;
     }
 
     /// <summary>The ports the AppHost announced for its services ("waiting for http://127.0.0.1:PORT/health") and PostgreSQL.</summary>
