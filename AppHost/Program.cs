@@ -11,13 +11,17 @@ return await Launcher.RunAsync(args, async (launch, ct) =>
     var services = ServicePlan.Prepare(launch.Options, launch.Output, launch.Ports);
 
     // 1. PostgreSQL: ConnectionStrings:platformdb when given, else the private cluster in the data folder.
+    //    EF Core prepares the migrations meanwhile, off the critical path.
+    var migrationsWarmUp = PlatformDatabase.WarmUpMigrationsAsync();
     var database = await PlatformDatabase.ProvideAsync(launch, ct);
 
     // 2. Object storage: ConnectionStrings:objectstore when given, else <data dir>/objects.
     var objectStore = ObjectStorage.Prepare(launch.Options, launch.Output);
 
     // 3. Migrations, once, before any service can touch the schema.
-    await PlatformDatabase.MigrateAsync(database, launch.Output, ct);
+    await PlatformDatabase.MigrateAsync(database, migrationsWarmUp, launch.Output, ct);
+    // Counted while the services start (nobody can register before Web is up): for the first-admin hint.
+    var users = PlatformDatabase.CountUsersAsync(database, ct);
 
     // 4. The services in dependency order, each waited for until its /health answers 200.
     var wiring = services.Wire(database, objectStore);
@@ -25,5 +29,5 @@ return await Launcher.RunAsync(args, async (launch, ct) =>
     await launch.StartServiceAsync(wiring.Workers, ct);
     await launch.StartServiceAsync(wiring.Web, ct);
 
-    await launch.AnnounceReadyAsync(services.PublicUrl, database, ct);
+    launch.AnnounceReady(services.PublicUrl, await users);
 });

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Platform.AppHost.Hosting;
 using Platform.AppHost.Processes;
@@ -37,11 +38,30 @@ internal static class PlatformDatabase
         return cluster.ConnectionString(port, PostgresCluster.DatabaseName);
     }
 
-    public static async Task MigrateAsync(string connectionString, ConsoleOutput output, CancellationToken ct)
+    /// <summary>
+    /// Builds EF Core's model and loads the migrations without a database, on the thread pool: started before
+    /// PostgreSQL, it overlaps initdb and the server start, and the migrations step then only talks to the database.
+    /// </summary>
+    public static Task WarmUpMigrationsAsync() => Task.Run(() =>
+    {
+        try
+        {
+            using var db = DatabaseMigrator.CreateContext("Host=127.0.0.1");
+            _ = db.Model;
+            _ = db.Database.GetMigrations().ToList();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // Only a head start: MigrateAsync meets and reports the same problem.
+        }
+    });
+
+    public static async Task MigrateAsync(string connectionString, Task warmUp, ConsoleOutput output, CancellationToken ct)
     {
         IReadOnlyList<string> applied;
         try
         {
+            await warmUp;
             applied = await DatabaseMigrator.MigrateAsync(connectionString, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -54,16 +74,17 @@ internal static class PlatformDatabase
             : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}.");
     }
 
-    public static async Task<int?> CountUsersAsync(string connectionString, CancellationToken ct)
+    /// <summary>On the thread pool: EF Core compiles the query synchronously, which would hold up the caller.</summary>
+    public static Task<int?> CountUsersAsync(string connectionString, CancellationToken ct) => Task.Run(async () =>
     {
         try
         {
-            return await DatabaseMigrator.CountUsersAsync(connectionString, ct);
+            return (int?)await DatabaseMigrator.CountUsersAsync(connectionString, ct);
         }
         catch (NpgsqlException)
         {
             // Only decides whether to print the first-admin hint; never worth failing a started platform for.
             return null;
         }
-    }
+    }, ct);
 }

@@ -1,4 +1,3 @@
-using Platform.AppHost.Database;
 using Platform.AppHost.Processes;
 using Platform.AppHost.Services;
 
@@ -43,10 +42,8 @@ internal sealed class Launch(AppHostOptions options, ConsoleOutput output, Super
     }
 
     /// <summary>The one line people look for, and how the first admin gets in while there are no users.</summary>
-    public async Task AnnounceReadyAsync(string publicUrl, string databaseConnectionString, CancellationToken ct)
+    public void AnnounceReady(string publicUrl, int? users)
     {
-        // Counted first so that the two lines appear together.
-        var users = await PlatformDatabase.CountUsersAsync(databaseConnectionString, ct);
         output.Headline($"Platform is ready: {publicUrl}");
         if (users == 0)
         {
