@@ -1,5 +1,6 @@
 using System.Net;
 using Platform.AppHost.Processes;
+using Platform.Tests.Fixtures;
 using Xunit.Abstractions;
 
 namespace Platform.AppHost.Tests;
@@ -83,6 +84,35 @@ public sealed class AppHostEndToEndTests(ITestOutputHelper log) : IDisposable
 
         Assert.Equal(0, await next.StopAsync(StopTimeout));
         Assert.Empty(next.Leftovers());
+    }
+
+    [Fact]
+    public async Task GivenAConnectionString_UsesThatDatabase_AndStartsNoClusterOfItsOwn()
+    {
+        var server = await PostgresServer.GetAsync();
+        var connectionString = await server.CreateDatabaseAsync("apphost");
+
+        await using var platform = await StartedPlatform.StartAsync(_dataDirectory, StartedPlatform.FreePort(),
+            new Dictionary<string, string> { ["ConnectionStrings__platformdb"] = connectionString });
+
+        Assert.True(platform.HasLine("Using the PostgreSQL given in ConnectionStrings:platformdb"), platform.Output);
+        Assert.True(platform.HasLine(" migration(s): "), platform.Output);
+        Assert.False(Directory.Exists(Path.Combine(_dataDirectory, "postgres")));
+        Assert.Null(platform.PostgresPid);
+        await AssertHealthyAsync(platform);
+        Assert.Equal(0, await platform.StopAsync(StopTimeout));
+        Assert.Empty(platform.Leftovers());
+    }
+
+    [Fact]
+    public async Task UnreachableDatabase_FailsWithTheMigrationError_NotAStackTrace()
+    {
+        var (exitCode, output) = await StartedPlatform.RunToEndAsync(["--data-dir", _dataDirectory, "--port", "0"], TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["ConnectionStrings__platformdb"] = $"Host=127.0.0.1;Port={StartedPlatform.FreePort()};Database=x;Username=u;Password=p;Timeout=3" });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Applying the database migrations failed: ", output);
+        Assert.DoesNotContain("   at ", output);
     }
 
     [Fact]

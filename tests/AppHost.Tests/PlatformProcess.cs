@@ -83,9 +83,10 @@ public sealed partial class StartedPlatform : IAsyncDisposable
     }
 
     /// <summary>Runs the AppHost with any arguments and returns its exit code and output (for quick failures and --help).</summary>
-    public static async Task<(int ExitCode, string Output)> RunToEndAsync(IReadOnlyList<string> arguments, TimeSpan timeout)
+    public static async Task<(int ExitCode, string Output)> RunToEndAsync(
+        IReadOnlyList<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var platform = Launch(Path.Combine(Path.GetTempPath(), "unused"), arguments, null);
+        var platform = Launch(Path.Combine(Path.GetTempPath(), "unused"), arguments, environment);
         var exited = platform._process.WaitForExitAsync();
         if (await Task.WhenAny(exited, Task.Delay(timeout)) != exited)
         {
