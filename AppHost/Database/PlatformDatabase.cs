@@ -66,7 +66,9 @@ internal static class PlatformDatabase
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new StartupFailure($"Applying the database migrations failed: {e.GetBaseException().Message}");
+            var cause = e.GetBaseException();
+            throw new StartupFailure($"Applying the database migrations failed: {e.Message}" +
+                (cause == e || e.Message.Contains(cause.Message, StringComparison.Ordinal) ? "" : $" ({cause.Message})"));
         }
 
         output.Info(applied.Count == 0
