@@ -71,7 +71,17 @@ internal sealed class ChildProcess(ChildSpec spec, ConsoleOutput output)
             }
         }
 
-        var process = Process.Start(info) ?? throw new StartupFailure($"Could not start {spec.Name} ({spec.FileName}).");
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new StartupFailure($"Could not start {spec.Name} ({spec.FileName}).");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new StartupFailure($"Could not start {spec.Name}: {spec.FileName}: {e.Message}");
+        }
+
+        _process?.Dispose();
         _process = process;
         Pid = process.Id;
         Exited = RunAsync(process);

@@ -25,8 +25,6 @@ internal sealed class Supervisor(ConsoleOutput output, bool noRestart)
     /// <summary>Completes with an exit code when supervision gave up on a child.</summary>
     public Task<int> GaveUp => _gaveUp.Task;
 
-    public bool IsStopping => _isStopping;
-
     public ChildProcess Start(ChildSpec spec, int layer, Uri? health = null)
     {
         var child = new ChildProcess(spec, output);
@@ -92,7 +90,16 @@ internal sealed class Supervisor(ConsoleOutput output, bool noRestart)
                     return;
                 }
 
-                child.Start();
+                try
+                {
+                    child.Start();
+                }
+                catch (StartupFailure failure)
+                {
+                    output.Error(failure.Message);
+                    _gaveUp.TrySetResult(ExitCodes.GaveUpRestarting);
+                    return;
+                }
             }
 
             output.Info($"{child.Name} restarted (pid {child.Pid}).");
