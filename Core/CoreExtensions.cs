@@ -30,7 +30,8 @@ public static class CoreExtensions
                 $"or set ConnectionStrings__{DatabaseName} to an Npgsql connection string.");
         }
 
-        services.AddDbContext<PlatformDbContext>(o => DatabaseMigrator.Configure(o, connectionString));
+        // Pooled: a context per request without rebuilding its services each time (it has no per-request state).
+        services.AddDbContextPool<PlatformDbContext>(o => DatabaseMigrator.Configure(o, connectionString));
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<PlatformOptions>().Bind(configuration.GetSection(PlatformOptions.Section))
             .Validate(o => Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _), "Platform:PublicUrl must be an absolute URL")

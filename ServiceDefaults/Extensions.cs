@@ -37,6 +37,23 @@ public static class ServiceDefaultsExtensions
 
     private static void ConfigureLogging(this IHostApplicationBuilder builder)
     {
+        // Quiet defaults below every other configuration source, so appsettings or Logging__LogLevel__* still win:
+        // per-request and per-SQL-command lines at Information cost more than the requests they describe.
+        if (builder.Configuration is IConfigurationBuilder configurationBuilder)
+        {
+            configurationBuilder.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+            {
+                InitialData = new Dictionary<string, string?>
+                {
+                    ["Logging:LogLevel:Default"] = "Information",
+                    ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                    ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+                    ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+                    ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+                },
+            });
+        }
+
         // One line per entry so the AppHost can prefix and interleave the children's output;
         // `Logging:Format=json` switches to structured JSON lines for log shippers.
         builder.Logging.ClearProviders();

@@ -28,7 +28,7 @@ public static class MeApi
     {
         var userId = principal.UserId();
         var user = await db.Users.AsNoTracking().Where(u => u.Id == userId)
-            .Select(u => new UserResponse(u.Id, u.Email!, u.DisplayName, u.IsPlatformAdmin))
+            .Select(u => new { Response = new UserResponse(u.Id, u.Email!, u.DisplayName, u.IsPlatformAdmin), u.CurrentAccountId })
             .FirstOrDefaultAsync(ct);
         if (user is null)
         {
@@ -36,8 +36,8 @@ public static class MeApi
         }
 
         var list = await accounts.ListForUserAsync(userId, ct);
-        var current = await accounts.GetCurrentAsync(userId, ct);
-        return TypedResults.Ok(new MeResponse(user, list, current?.Id, KeyOf(principal)));
+        var current = AccountService.PickCurrent(list, user.CurrentAccountId);
+        return TypedResults.Ok(new MeResponse(user.Response, list, current?.Id, KeyOf(principal)));
     }
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SwitchAccount(

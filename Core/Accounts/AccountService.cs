@@ -171,9 +171,11 @@ public sealed class AccountService(PlatformDbContext db, TimeProvider clock)
     public async Task<AccountResponse?> GetCurrentAsync(Guid userId, CancellationToken ct = default)
     {
         var currentId = await db.Users.Where(u => u.Id == userId).Select(u => u.CurrentAccountId).FirstOrDefaultAsync(ct);
-        var accounts = await ListForUserAsync(userId, ct);
-        return accounts.FirstOrDefault(a => a.Id == currentId) ?? accounts.FirstOrDefault();
+        return PickCurrent(await ListForUserAsync(userId, ct), currentId);
     }
+
+    public static AccountResponse? PickCurrent(IReadOnlyList<AccountResponse> accounts, Guid? currentId) =>
+        accounts.FirstOrDefault(a => a.Id == currentId) ?? accounts.FirstOrDefault();
 
     /// <summary>
     /// The membership that lets <paramref name="userId"/> act on the account with at least <paramref name="minimum"/>:

@@ -47,8 +47,7 @@ public sealed class CurrentUser(IHttpContextAccessor http, UserManager<PlatformU
         }
 
         var list = await accounts.ListForUserAsync(id, ct);
-        // The same fallback as AccountService.GetCurrentAsync, without listing the accounts twice.
-        var current = list.FirstOrDefault(a => a.Id == user.CurrentAccountId) ?? list.FirstOrDefault();
+        var current = AccountService.PickCurrent(list, user.CurrentAccountId);
         _snapshot = new UserSnapshot(id, user.Email ?? "", user.DisplayName, user.IsPlatformAdmin, list, current);
         return _snapshot;
     }

@@ -47,8 +47,8 @@ run() { # url -> "rps p50_ms p99_ms"
     /Non-2xx/ { bad = $NF } END { if (bad) { print "non-2xx responses: " bad > "/dev/stderr"; exit 1 } printf "%.0f %.2f %.2f\n", rps, p50, p99 }'
 }
 
-wrk -t2 -c"$connections" -d3s "$web/api/v1/me" -H "Authorization: Bearer $key" >/dev/null   # warm both paths
-wrk -t2 -c"$connections" -d3s "$api/api/v1/me" -H "Authorization: Bearer $key" >/dev/null
+wrk -t2 -c"$connections" -d5s "$web/api/v1/me" -H "Authorization: Bearer $key" >/dev/null   # warm both paths
+wrk -t2 -c"$connections" -d5s "$api/api/v1/me" -H "Authorization: Bearer $key" >/dev/null
 printf "GET /api/v1/me, %d connections, %d s per run, %d alternating rounds\n" "$connections" "$duration" "$rounds"
 printf "%-8s %-12s %10s %9s %9s\n" round path "req/s" "p50 ms" "p99 ms"
 fd=(); direct=()
