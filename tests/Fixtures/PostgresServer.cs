@@ -45,7 +45,8 @@ public sealed class PostgresServer
     {
         var bin = FindBinDirectory() ?? throw new InvalidOperationException(
             "PostgreSQL server binaries not found: install the Debian/Ubuntu package 'postgresql'.");
-        var directory = Path.Combine(Path.GetTempPath(), $"platform-test-pg-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
+        SweepLeftovers();
+        var directory = Path.Combine(Path.GetTempPath(), $"{FolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(directory);
         var data = Path.Combine(directory, "data");
         var asRoot = Environment.IsPrivilegedProcess;
@@ -92,6 +93,35 @@ public sealed class PostgresServer
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             // Best effort at process exit: a leftover temp folder is not worth failing a run for.
+        }
+    }
+
+    private const string FolderPrefix = "platform-test-pg-";
+
+    /// <summary>
+    /// The test host may be torn down before its exit handler finishes, leaving a cluster folder behind: remove those
+    /// whose test process (the pid in the name) and postmaster are both gone.
+    /// </summary>
+    private static void SweepLeftovers()
+    {
+        foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+        {
+            var pidText = Path.GetFileName(folder)[FolderPrefix.Length..].Split('-')[0];
+            var postmaster = Path.Combine(folder, "data", "postmaster.pid");
+            if (!int.TryParse(pidText, out var pid) || Directory.Exists($"/proc/{pid}")
+                || (File.Exists(postmaster) && int.TryParse(File.ReadLines(postmaster).FirstOrDefault(), out var pg) && Directory.Exists($"/proc/{pg}")))
+            {
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another user's folder, or one being removed right now: not ours to fight over.
+            }
         }
     }
 
