@@ -83,6 +83,73 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         Assert.NotNull(admin);
     }
 
+    [Fact]
+    public async Task EveryRoute_WithoutCredentials_Is401ProblemDetails()
+    {
+        var anonymous = factory.CreateClient();
+        var failures = new List<string>();
+        foreach (var (method, template) in await OperationsAsync())
+        {
+            var (url, _) = Fill(template, SampleIds, failures);
+            using var request = new HttpRequestMessage(new HttpMethod(method), url);
+            if (method is "POST" or "PUT" or "PATCH")
+            {
+                request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+            }
+
+            using var response = await anonymous.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.Unauthorized || response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+            {
+                failures.Add($"{method} {url}: {(int)response.StatusCode} {response.Content.Headers.ContentType}");
+            }
+        }
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public async Task EveryRouteWithABody_RefusesAnOversizedOne_With413()
+    {
+        var user = await factory.NamedUserAsync("sizer");
+        var huge = new string('x', (int)Infrastructure.ApiFactory.DefaultBodyLimit + 1);
+        var failures = new List<string>();
+        foreach (var (method, template) in (await OperationsAsync()).Where(o => o.Method is "POST" or "PUT" or "PATCH"))
+        {
+            var (url, _) = Fill(template, SampleIds, failures);
+            using var request = new HttpRequestMessage(new HttpMethod(method), url)
+            {
+                Content = new StringContent($"{{\"name\":\"{huge}\"}}", Encoding.UTF8, "application/json"),
+            };
+            using var response = await user.Client.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.RequestEntityTooLarge)
+            {
+                failures.Add($"{method} {url}: {(int)response.StatusCode}");
+            }
+        }
+
+        Assert.Empty(failures);
+    }
+
+    private static readonly Dictionary<string, string> SampleIds = new()
+    {
+        ["accountId"] = Guid.NewGuid().ToString(),
+        ["userId"] = Guid.NewGuid().ToString(),
+        ["invitationId"] = Guid.NewGuid().ToString(),
+        ["keyId"] = Guid.NewGuid().ToString(),
+    };
+
+    private async Task<List<(string Method, string Template)>> OperationsAsync()
+    {
+        var doc = await factory.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var operations = doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject()
+                .Where(o => o.Name is "get" or "post" or "put" or "patch" or "delete")
+                .Select(o => (o.Name.ToUpperInvariant(), p.Name)))
+            .ToList();
+        Assert.True(operations.Count >= 20, $"only {operations.Count} operations in the OpenAPI document");
+        return operations;
+    }
+
     private static (string Url, bool HasParameters) Fill(string template, Dictionary<string, string> samples, List<string> failures)
     {
         var hasParameters = false;

@@ -15,6 +15,8 @@ namespace Platform.Api.Tests.Infrastructure;
 /// <summary>The Api over a fresh, migrated PostgreSQL database of its own (one per test class).</summary>
 public sealed class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetime
 {
+    public const long DefaultBodyLimit = Platform.Api.Infrastructure.RequestSizeGuard.DefaultLimit;
+
     private string _connectionString = "";
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<TestUser>>> _named = new();
     private int _userCounter;
