@@ -18,16 +18,18 @@ return await Launcher.RunAsync(args, async (launch, ct) =>
     // 2. Object storage: ConnectionStrings:objectstore when given, else <data dir>/objects.
     var objectStore = ObjectStorage.Prepare(launch.Options, launch.Output);
 
-    // 3. Migrations, once, before any service can touch the schema.
+    // 3. Migrations, once, before any service can touch the schema; then the shared data-protection key ring.
     await PlatformDatabase.MigrateAsync(database, migrationsWarmUp, launch.Output, ct);
     // Counted while the services start (nobody can register before Web is up): for the first-admin hint.
     var users = PlatformDatabase.CountUsersAsync(database, ct);
 
-    // 4. The services in dependency order, each waited for until its /health answers 200.
+    // 4. The services, together: none needs another to start (the shared key ring was made with the schema),
+    //    each waited for until its /health answers 200.
     var wiring = services.Wire(database, objectStore);
-    await launch.StartServiceAsync(wiring.Api, ct);
-    await launch.StartServiceAsync(wiring.Workers, ct);
-    await launch.StartServiceAsync(wiring.Web, ct);
+    await Task.WhenAll(
+        launch.StartServiceAsync(wiring.Api, ct),
+        launch.StartServiceAsync(wiring.Workers, ct),
+        launch.StartServiceAsync(wiring.Web, ct));
 
     launch.AnnounceReady(services.PublicUrl, await users);
 });

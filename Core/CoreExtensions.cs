@@ -47,8 +47,15 @@ public static class CoreExtensions
         services.AddScoped<ComponentHealthService>();
         services.AddHttpClient();
 
+        // The key ring itself is created once, with the schema (KeyRing.Ensure, run by the AppHost after migrating).
+        services.AddPlatformDataProtection();
+        return services;
+    }
+
+    /// <summary>One data-protection key ring for every service and replica, kept in PostgreSQL.</summary>
+    internal static IServiceCollection AddPlatformDataProtection(this IServiceCollection services)
+    {
         services.AddDataProtection().SetApplicationName("Platform");
-        services.AddHostedService<DataProtectionWarmup>();
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new DbXmlRepository(sp.GetRequiredService<IServiceScopeFactory>())));
         return services;
@@ -91,19 +98,4 @@ public static class CoreExtensions
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         return identity;
     }
-}
-
-/// <summary>
-/// Creates the data-protection key at start-up if none exists, so the first service up (Api, started before Web)
-/// writes it and every later one reads the same key ring rather than each making its own.
-/// </summary>
-internal sealed class DataProtectionWarmup(IDataProtectionProvider provider) : Microsoft.Extensions.Hosting.IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        provider.CreateProtector("Platform.Warmup").Protect("warm");
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -63,6 +63,7 @@ internal static class PlatformDatabase
         {
             await warmUp;
             applied = await DatabaseMigrator.MigrateAsync(connectionString, ct);
+            await Task.Run(() => KeyRing.Ensure(connectionString), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -105,10 +105,15 @@ peer_api() {
   local port start pid elapsed
   port=$(free_port)
   start=$(now_ms)
-  (cd "$REPO/Api" && ASPNETCORE_URLS="http://127.0.0.1:$port" exec dotnet "$API_DLL" >>"$WORK/api.log" 2>&1) &
+  (cd "$REPO/Api" && ASPNETCORE_URLS="http://127.0.0.1:$port" ConnectionStrings__platformdb="Host=127.0.0.1;Port=1;Timeout=1" exec dotnet "$API_DLL" >>"$WORK/api.log" 2>&1) &
   pid=$!
   PIDS+=("$pid")
-  until [[ $(status_of "http://127.0.0.1:$port/alive") == 200 ]]; do sleep 0.05; done
+  until [[ $(status_of "http://127.0.0.1:$port/alive") == 200 ]]; do
+    if (( $(now_ms) - start > TIMEOUT_S * 1000 )) || ! kill -0 "$pid" 2>/dev/null; then
+      echo "Api alone did not answer /alive; its log:" >&2; tail -20 "$WORK/api.log" >&2; exit 1
+    fi
+    sleep 0.05
+  done
   elapsed=$(( $(now_ms) - start ))
   kill -TERM "$pid"; wait "$pid" || true
   echo "$elapsed"
