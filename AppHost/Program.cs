@@ -16,7 +16,7 @@ return await Launcher.RunAsync(args, async (launch, ct) =>
     var database = await PlatformDatabase.ProvideAsync(launch, ct);
 
     // 2. Object storage: ConnectionStrings:objectstore when given, else <data dir>/objects.
-    var objectStore = ObjectStorage.Prepare(launch.Options, launch.Output);
+    var objectStore = await ObjectStorage.PrepareAsync(launch.Options, launch.Output, ct);
 
     // 3. Migrations, once, before any service can touch the schema; then the shared data-protection key ring.
     await PlatformDatabase.MigrateAsync(database, migrationsWarmUp, launch.Output, ct);

@@ -10,6 +10,7 @@ using Platform.Core.Accounts;
 using Platform.Core.Admin;
 using Platform.Core.Mail;
 using Platform.Core.Persistence;
+using Platform.Core.Storage;
 
 namespace Platform.Core;
 
@@ -45,10 +46,19 @@ public static class CoreExtensions
         services.AddScoped<SettingsService>();
         services.AddScoped<AdminService>();
         services.AddScoped<ComponentHealthService>();
+        services.AddObjectStore(configuration);
         services.AddHttpClient();
 
         // The key ring itself is created once, with the schema (KeyRing.Ensure, run by the AppHost after migrating).
         services.AddPlatformDataProtection();
+        return services;
+    }
+
+    /// <summary>The object store ConnectionStrings:objectstore names: a folder (the default) or S3.</summary>
+    public static IServiceCollection AddObjectStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        var settings = ObjectStoreSettings.Parse(configuration.GetConnectionString(ObjectStoreName));
+        services.AddSingleton<IObjectStore>(_ => settings.S3 is { } s3 ? new S3ObjectStore(s3) : new FileSystemObjectStore(settings.Folder!));
         return services;
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Platform.Core.Persistence;
+using Platform.Core.Storage;
 
 namespace Platform.Core.Admin;
 
@@ -11,7 +12,8 @@ public sealed record ComponentHealth(string Name, string Status, string Detail, 
 /// The admin page's view of the platform: each service's /health (addresses from the Aspire-style
 /// services:NAME:http:0 keys), the Workers heartbeat, the database and the object store.
 /// </summary>
-public sealed class ComponentHealthService(PlatformDbContext db, IHttpClientFactory http, IConfiguration configuration, TimeProvider clock)
+public sealed class ComponentHealthService(
+    PlatformDbContext db, IHttpClientFactory http, IConfiguration configuration, IObjectStore store, TimeProvider clock)
 {
     public const string WorkersComponent = "workers";
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
@@ -22,7 +24,7 @@ public sealed class ComponentHealthService(PlatformDbContext db, IHttpClientFact
         var api = CheckServiceAsync("api", ct);
         var workers = await CheckWorkersAsync(ct);
         var database = await CheckDatabaseAsync(ct);
-        return [await api, workers, database, CheckStorage()];
+        return [await api, workers, database, await CheckStorageAsync(ct)];
     }
 
     private async Task<ComponentHealth> CheckServiceAsync(string name, CancellationToken ct)
@@ -80,57 +82,24 @@ public sealed class ComponentHealthService(PlatformDbContext db, IHttpClientFact
         }
     }
 
-    private ComponentHealth CheckStorage()
+    /// <summary>A real round trip: write, read back and delete a small object, whichever store is configured.</summary>
+    private async Task<ComponentHealth> CheckStorageAsync(CancellationToken ct)
     {
-        var store = ObjectStoreSettings.Parse(configuration.GetConnectionString(CoreExtensions.ObjectStoreName));
-        if (store.Folder is { } folder)
+        var watch = Stopwatch.StartNew();
+        var key = $"health/{Guid.NewGuid():N}";
+        try
         {
-            try
-            {
-                Directory.CreateDirectory(folder);
-                var probe = Path.Combine(folder, $".health-{Guid.NewGuid():N}");
-                File.WriteAllText(probe, "ok");
-                File.Delete(probe);
-                var drive = new DriveInfo(folder);
-                return new ComponentHealth("storage", "Healthy", $"folder {folder} ({drive.AvailableFreeSpace / (1L << 30)} GiB free)", null);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                return new ComponentHealth("storage", "Unhealthy", $"folder {folder}: {ex.Message}", null);
-            }
+            using var probe = new MemoryStream("ok"u8.ToArray());
+            await store.PutAsync(key, probe, probe.Length, ct);
+            var found = await store.HeadAsync(key, ct);
+            await store.DeleteAsync(key, ct);
+            return found?.Length == 2
+                ? new ComponentHealth("storage", "Healthy", $"{store.Kind}: {store.Location}", watch.Elapsed.TotalMilliseconds)
+                : new ComponentHealth("storage", "Unhealthy", $"{store.Kind}: {store.Location}: a written object could not be read back", null);
         }
-
-        return new ComponentHealth("storage", "Unknown", $"S3 endpoint {store.Endpoint}: checked once the S3 store arrives (datasets)", null);
-    }
-}
-
-/// <summary>
-/// ConnectionStrings:objectstore is either a folder (<c>Folder=/path</c>, or a bare absolute path) or an S3 endpoint
-/// (<c>Endpoint=https://host;AccessKey=...;SecretKey=...;Bucket=...;Region=...</c>).
-/// </summary>
-public sealed record ObjectStoreSettings(string? Folder, string? Endpoint, string? AccessKey, string? SecretKey, string? Bucket, string? Region)
-{
-    public const string DefaultFolder = ".data/objects";
-
-    public static ObjectStoreSettings Parse(string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HttpRequestException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException)
         {
-            return new ObjectStoreSettings(Path.GetFullPath(DefaultFolder), null, null, null, null, null);
+            return new ComponentHealth("storage", "Unhealthy", $"{store.Kind}: {store.Location}: {ex.Message}", null);
         }
-
-        if (!value.Contains('='))
-        {
-            return new ObjectStoreSettings(Path.GetFullPath(value.Trim()), null, null, null, null, null);
-        }
-
-        var parts = value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(p => p.Split('=', 2))
-            .Where(p => p.Length == 2)
-            .ToDictionary(p => p[0], p => p[1], StringComparer.OrdinalIgnoreCase);
-        string? Get(string key) => parts.TryGetValue(key, out var v) ? v : null;
-        return new ObjectStoreSettings(
-            Get("Folder") is { } folder ? Path.GetFullPath(folder) : null,
-            Get("Endpoint"), Get("AccessKey"), Get("SecretKey"), Get("Bucket"), Get("Region"));
     }
 }
