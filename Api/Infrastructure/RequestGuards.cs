@@ -14,8 +14,15 @@ public sealed class RequestSizeGuard(RequestDelegate next, IProblemDetailsServic
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? DefaultLimit;
-        if (context.Request.ContentLength is { } length && length > limit)
+        // No metadata: the default. Metadata with no size (DisableRequestSizeLimit, for uploads): no limit at all.
+        var declared = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>();
+        var limit = declared is null ? DefaultLimit : declared.MaxRequestBodySize;
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrel)
+        {
+            kestrel.MaxRequestBodySize = limit;
+        }
+
+        if (limit is { } max && context.Request.ContentLength is { } length && length > max)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             await problems.WriteAsync(new ProblemDetailsContext
@@ -25,7 +32,7 @@ public sealed class RequestSizeGuard(RequestDelegate next, IProblemDetailsServic
                 {
                     Status = StatusCodes.Status413PayloadTooLarge,
                     Title = "Request body too large",
-                    Detail = $"The body is {length} bytes; this endpoint accepts at most {limit} bytes.",
+                    Detail = $"The body is {length} bytes; this endpoint accepts at most {max} bytes.",
                 },
             });
             return;
