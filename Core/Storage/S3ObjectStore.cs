@@ -328,6 +328,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             PartNumber = partNumber,
             PartSize = count,
             InputStream = body,
+            UseChunkEncoding = _settings.ChunkedUploads,
         }, ct);
         return new UploadedPart(partNumber, response.ETag, count);
     }
