@@ -25,7 +25,7 @@ public sealed class SwiftS3Server
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
     private readonly string _directory;
-    private readonly List<Process> _processes = [];
+    private Process? _process;
     private int _bucketCounter;
 
     private SwiftS3Server(string directory, int port, string secretKey)
@@ -141,16 +141,12 @@ public sealed class SwiftS3Server
         await File.WriteAllTextAsync(Path.Combine(_directory, "launch.py"), LauncherScript);
         await File.WriteAllTextAsync(Path.Combine(_directory, "platform_dict_cache.py"), DictCacheScript);
 
-        // Swift drops privileges to `user`: the current one (root on CI).
-        var user = Environment.UserName;
         foreach (var (name, port) in ports)
         {
             await File.WriteAllTextAsync(Path.Combine(_directory, $"{name}-server.conf"), $"""
                 [DEFAULT]
                 bind_ip = 127.0.0.1
                 bind_port = {port}
-                workers = 0
-                user = {user}
                 swift_dir = {_directory}
                 devices = {devices}
                 mount_check = false
@@ -173,8 +169,6 @@ public sealed class SwiftS3Server
             [DEFAULT]
             bind_ip = 127.0.0.1
             bind_port = {proxyPort}
-            workers = 0
-            user = {user}
             swift_dir = {_directory}
             cert_file = {CaCertificatePath}
             key_file = {Path.Combine(_directory, "key.pem")}
@@ -224,36 +218,19 @@ public sealed class SwiftS3Server
             use = egg:swift#dlo
             """);
 
-        // All four at once (each is a Python process importing Swift, ~1 s of CPU); the proxy builds the rings first.
-        foreach (var name in ports.Keys)
-        {
-            Launch(name, []);
-        }
-
-        Launch("proxy", ports.Select(p => $"{p.Key}={p.Value}").ToArray());
-        await WaitUntilReadyAsync(ports.Values.Append(proxyPort).ToList());
-    }
-
-    private void Launch(string name, string[] extra)
-    {
-        var info = new ProcessStartInfo(Python)
-        {
-            // The launcher exits when this process is gone (it watches its parent pid).
-            UseShellExecute = false,
-            WorkingDirectory = _directory,
-        };
+        // One Python process for all four servers (see LauncherScript); storage servers first, so that the rings
+        // (built from their configs) exist when the proxy loads them.
+        var info = new ProcessStartInfo(Python) { UseShellExecute = false, WorkingDirectory = _directory };
         info.Environment["PYTHONPATH"] = _directory;
         info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
-        foreach (var a in new[] { Path.Combine(_directory, "launch.py"), _directory, Path.Combine(_directory, $"{name}-server.conf"), $"{name}-server", Path.Combine(_directory, $"{name}.log") }.Concat(extra))
+        foreach (var a in new[] { Path.Combine(_directory, "launch.py"), _directory, Path.Combine(_directory, "swift.log") }
+                     .Concat(ports.Keys.Append("proxy").Select(n => $"{n}-server={Path.Combine(_directory, $"{n}-server.conf")}")))
         {
             info.ArgumentList.Add(a);
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start swift {name}-server");
-        lock (_processes)
-        {
-            _processes.Add(process);
-        }
+        _process = Process.Start(info) ?? throw new InvalidOperationException("could not start the Swift servers");
+        await WaitUntilReadyAsync(ports.Values.Append(proxyPort).ToList());
     }
 
     private async Task WaitUntilReadyAsync(List<int> ports)
@@ -263,12 +240,9 @@ public sealed class SwiftS3Server
         Exception? last = null;
         while (true)
         {
-            lock (_processes)
+            if (_process is { HasExited: true } dead)
             {
-                if (_processes.FirstOrDefault(p => p.HasExited) is { } dead)
-                {
-                    throw new InvalidOperationException($"a Swift server exited ({dead.ExitCode}) during start-up; logs in {_directory}:\n{ReadLogs()}");
-                }
+                throw new InvalidOperationException($"the Swift servers exited ({dead.ExitCode}) during start-up; logs in {_directory}:\n{ReadLogs()}");
             }
 
             if (timeout.IsCancellationRequested)
@@ -301,25 +275,20 @@ public sealed class SwiftS3Server
 
     private void Stop()
     {
-        lock (_processes)
+        if (Interlocked.Exchange(ref _process, null) is { } process)
         {
-            foreach (var process in _processes)
+            try
             {
-                try
-                {
-                    // Nothing to flush or save: a throwaway server is simply killed.
-                    process.Kill();
-                    process.WaitForExit(5_000);
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
-                {
-                    // Already gone.
-                }
-
-                process.Dispose();
+                // Nothing to flush or save: a throwaway server is simply killed.
+                process.Kill();
+                process.WaitForExit(5_000);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone.
             }
 
-            _processes.Clear();
+            process.Dispose();
         }
 
         try
@@ -446,15 +415,17 @@ public sealed class SwiftS3Server
     }
 
     /// <summary>
-    /// Runs one Swift WSGI server in the foreground (workers = 0: no fork) with this folder's swift.conf instead of
-    /// /etc/swift/swift.conf, logging to a file, and exiting when its stdin (a pipe from the test process) closes.
-    /// The proxy's launcher first builds the three one-device, one-replica rings (what swift-ring-builder create/add/
-    /// rebalance do, through the same library, in one process rather than nine); only the proxy reads rings.
+    /// Runs the four Swift servers in one Python process (one interpreter importing Swift once: ~1 s of CPU instead
+    /// of four times that; each server keeps its own config, socket and WSGI pipeline, all in one eventlet hub, as
+    /// run_wsgi does with workers = 0), with this folder's swift.conf instead of /etc/swift/swift.conf, logging to one
+    /// file, and exiting when the test process is gone. It first builds the account, container and object rings
+    /// (one device, one replica, part power 0): what swift-ring-builder create/add/rebalance do, through the same
+    /// library. Runs as the current user: nothing calls Swift's drop_privileges.
     /// </summary>
     private const string LauncherScript = """
         import os, sys, time, _thread, faulthandler
-        swift_dir, conf_file, section, log_file = sys.argv[1:5]
-        ring_ports = dict(a.split('=') for a in sys.argv[5:])
+        swift_dir, log_file = sys.argv[1:3]
+        servers = [a.split('=', 1) for a in sys.argv[3:]]
 
         log = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log, 1)
@@ -462,8 +433,7 @@ public sealed class SwiftS3Server
         faulthandler.enable()
 
         # A real thread (started before eventlet's monkey patching, using the unpatched functions) that ends the
-        # server when the test process is gone (it is then re-parented), even when that process was killed.
-        # (Swift's run_wsgi points stdin at /dev/null, so a stdin pipe cannot serve as that signal.)
+        # servers when the test process is gone (this one is then re-parented), even when that process was killed.
         def watch_parent(parent=os.getppid(), getppid=os.getppid, write=os.write, sleep=time.sleep, exit=os._exit):
             while getppid() == parent:
                 sleep(0.5)
@@ -477,18 +447,37 @@ public sealed class SwiftS3Server
         utils.validate_configuration()
         from swift.common import storage_policy
         storage_policy.reload_storage_policies()
+        from swift.common import wsgi
+        from swift.common.ring import RingBuilder
 
-        if ring_ports:
-            from swift.common.ring import RingBuilder
-            for name, port in ring_ports.items():
+        for section, conf_file in servers:
+            kind = section[:-len('-server')]
+            if kind != 'proxy':
+                conf = wsgi.appconfig(conf_file, name=section)
                 builder = RingBuilder(0, 1, 0)
-                builder.add_dev({'id': 0, 'region': 1, 'zone': 1, 'ip': '127.0.0.1', 'port': int(port),
+                builder.add_dev({'id': 0, 'region': 1, 'zone': 1, 'ip': '127.0.0.1', 'port': int(conf['bind_port']),
                                  'device': 'd1', 'weight': 100, 'meta': ''})
                 builder.rebalance()
-                builder.get_ring().save(os.path.join(swift_dir, name + '.ring.gz'))
+                builder.get_ring().save(os.path.join(swift_dir, kind + '.ring.gz'))
 
-        from swift.common.wsgi import run_wsgi
-        sys.exit(run_wsgi(conf_file, section, verbose=True))
+        # What run_wsgi/run_server do for one server without workers, here for all four in one hub.
+        utils.eventlet_monkey_patch()
+        import eventlet, eventlet.wsgi
+        os.environ['TZ'] = 'UTC+0'
+        time.tzset()
+        eventlet.hubs.use_hub(utils.get_hub())
+        running = []
+        for section, conf_file in servers:
+            conf, logger, log_name = wsgi._initrp(conf_file, section, verbose=True)
+            sock = wsgi.get_socket(conf)
+            app = wsgi.loadapp(conf_file, global_conf={'log_name': log_name})
+            running.append(eventlet.spawn(
+                eventlet.wsgi.server, sock, app, utils.NullLogger(),
+                custom_pool=wsgi.RestrictedGreenPool(size=1024), protocol=wsgi.SwiftHttpProtocol,
+                socket_timeout=60, capitalize_response_headers=False))
+            logger.info('listening on %s:%s', conf['bind_ip'], conf['bind_port'])
+        for server in running:
+            server.wait()
         """;
 
     /// <summary>The memcache client tempauth requires, as a dict in the proxy process (one proxy, no workers).</summary>
