@@ -105,8 +105,8 @@ public static class SwiftS3ClientFactory
     /// <summary>
     /// DeleteObjects (POST /bucket?delete): S3 requires a body checksum and Swift 2.30 s3api accepts only Content-MD5
     /// ("Missing required header for this request: Content-MD5"), while SDK v4 sends a flexible checksum
-    /// (x-amz-checksum-crc32) instead, and a Content-MD5 put on the SDK request before signing did not reach the wire
-    /// (tried: the answer stayed "Missing required header"). Added here, on the
+    /// (x-amz-checksum-crc32) instead; adding Content-MD5 to the SDK request in a pipeline handler before signing
+    /// did not help (the answer stayed "Missing required header"). Added here, on the
     /// wire message, it is outside the signed headers, which SigV4 allows.
     /// </summary>
     private sealed class ContentMd5Handler : DelegatingHandler
