@@ -46,6 +46,7 @@ public static class CoreExtensions
         services.AddScoped<SettingsService>();
         services.AddScoped<AdminService>();
         services.AddScoped<ComponentHealthService>();
+        services.AddScoped<Datasets.DatasetService>();
         services.AddObjectStore(configuration);
         services.AddHttpClient();
 

@@ -7,6 +7,7 @@ using Platform.Api.AccessKeys;
 using Platform.Api.Accounts;
 using Platform.Api.Admin;
 using Platform.Api.Authentication;
+using Platform.Api.Datasets;
 using Platform.Api.Infrastructure;
 using Platform.Core;
 
@@ -99,7 +100,8 @@ public static class Extensions
             .MapMeApi()
             .MapAccountsApi()
             .MapAccessKeysApi()
-            .MapAdminApi();
+            .MapAdminApi()
+            .MapDatasetsApi();
         return app;
     }
 

@@ -18,6 +18,9 @@ public sealed class Account
     public Guid Id { get; set; }
     public string Name { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Bytes of datasets and models the account may keep; null is unlimited. Set by platform admins.</summary>
+    public long? StorageQuotaBytes { get; set; }
     public List<Membership> Members { get; set; } = [];
 }
 

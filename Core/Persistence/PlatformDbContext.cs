@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Platform.Core.AccessKeys;
 using Platform.Core.Accounts;
 using Platform.Core.Admin;
+using Platform.Core.Datasets;
 using Platform.Core.Mail;
 
 namespace Platform.Core.Persistence;
@@ -19,6 +20,9 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<PlatformSetting> Settings => Set<PlatformSetting>();
     public DbSet<ComponentHeartbeat> Heartbeats => Set<ComponentHeartbeat>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<Artifact> Artifacts => Set<Artifact>();
+    public DbSet<ArtifactVersion> ArtifactVersions => Set<ArtifactVersion>();
+    public DbSet<ArtifactFile> ArtifactFiles => Set<ArtifactFile>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

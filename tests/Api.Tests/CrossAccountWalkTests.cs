@@ -25,6 +25,11 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var invitation = await (await alice.Client.PostAsJsonAsync($"/api/v1/accounts/{alice.AccountId}/invitations",
             new { email = "pending@example.test", role = "viewer" })).Content.ReadFromJsonAsync<JsonElement>();
         var aliceKeyId = (await alice.Client.GetFromJsonAsync<JsonElement>("/api/v1/access-keys")).EnumerateArray().First().GetProperty("id").GetGuid();
+        var dataset = await (await alice.Client.PostAsJsonAsync("/api/v1/datasets", new { name = "secret-data" })).Content.ReadFromJsonAsync<JsonElement>();
+        var datasetId = dataset.GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.OK, (await alice.Client.PutAsync($"/api/v1/datasets/{datasetId}/draft/files/data/a.csv",
+            new ByteArrayContent("x,y\n1,2\n"u8.ToArray()))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await alice.Client.PostAsync($"/api/v1/datasets/{datasetId}/draft/publish", null)).StatusCode);
         var before = await SnapshotAsync(alice);
 
         var samples = new Dictionary<string, string>
@@ -33,8 +38,11 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["userId"] = aliceMember.Id.ToString(),
             ["invitationId"] = invitation.GetProperty("id").GetGuid().ToString(),
             ["keyId"] = aliceKeyId.ToString(),
+            ["datasetId"] = datasetId.ToString(),
+            ["version"] = "1",
+            ["path"] = "data/a.csv",
         };
-        var secrets = new[] { alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test" };
+        var secrets = new[] { alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test", "secret-data", datasetId.ToString() };
         var body = JsonSerializer.Serialize(new
         {
             name = "taken over",
@@ -100,7 +108,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             using var response = await anonymous.SendAsync(request);
             if (response.StatusCode != HttpStatusCode.Unauthorized || response.Content.Headers.ContentType?.MediaType != "application/problem+json")
             {
-                failures.Add($"{method} {url}: {(int)response.StatusCode} {response.Content.Headers.ContentType}");
+                failures.Add($"{(int)response.StatusCode} {response.Content.Headers.ContentType}: {method} {url}");
             }
         }
 
@@ -113,7 +121,10 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var user = await factory.NamedUserAsync("sizer");
         var huge = new string('x', (int)Infrastructure.ApiFactory.DefaultBodyLimit + 1);
         var failures = new List<string>();
-        foreach (var (method, template) in (await OperationsAsync()).Where(o => o.Method is "POST" or "PUT" or "PATCH"))
+        // Uploads take file bodies of any size by design (they are bounded by the storage quota instead).
+        var uploads = await UploadOperationsAsync();
+        Assert.Contains(("PUT", "/api/v1/datasets/{datasetId}/draft/files/{path}"), uploads);
+        foreach (var (method, template) in (await OperationsAsync()).Where(o => o.Method is "POST" or "PUT" or "PATCH").Except(uploads))
         {
             var (url, _) = Fill(template, SampleIds, failures);
             using var request = new HttpRequestMessage(new HttpMethod(method), url)
@@ -136,6 +147,9 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["userId"] = Guid.NewGuid().ToString(),
         ["invitationId"] = Guid.NewGuid().ToString(),
         ["keyId"] = Guid.NewGuid().ToString(),
+        ["datasetId"] = Guid.NewGuid().ToString(),
+        ["version"] = "1",
+        ["path"] = "data/a.csv",
     };
 
     private async Task<List<(string Method, string Template)>> OperationsAsync()
@@ -148,6 +162,17 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             .ToList();
         Assert.True(operations.Count >= 20, $"only {operations.Count} operations in the OpenAPI document");
         return operations;
+    }
+
+    private async Task<List<(string Method, string Template)>> UploadOperationsAsync()
+    {
+        var doc = await factory.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        return doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject()
+                .Where(o => o.Value.ValueKind == JsonValueKind.Object && o.Value.TryGetProperty("requestBody", out var body)
+                    && body.GetProperty("content").TryGetProperty("application/octet-stream", out _))
+                .Select(o => (o.Name.ToUpperInvariant(), p.Name)))
+            .ToList();
     }
 
     private static (string Url, bool HasParameters) Fill(string template, Dictionary<string, string> samples, List<string> failures)
@@ -179,6 +204,12 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             .OrderBy(k => k.Id).Select(k => k.Id + ":" + k.RevokedAt).ToListAsync();
         var users = await db.Users.AsNoTracking().Where(u => u.Id == alice.Id)
             .Select(u => u.IsPlatformAdmin + ":" + u.CurrentAccountId).FirstAsync();
-        return string.Join("|", [account, .. members, .. invitations, .. keys, users]);
+        var artifacts = await (from f in db.ArtifactFiles
+                               join v in db.ArtifactVersions on f.VersionId equals v.Id
+                               join a in db.Artifacts on v.ArtifactId equals a.Id
+                               where a.AccountId == alice.AccountId
+                               orderby a.Name, v.Number, f.Path
+                               select a.Name + ":" + v.Number + ":" + f.Path + ":" + f.Sha256).ToListAsync();
+        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. artifacts]);
     });
 }

@@ -23,6 +23,9 @@ public sealed class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetim
 
     public string ConnectionString => _connectionString;
 
+    /// <summary>This factory's filesystem object store, under the temp folder.</summary>
+    public string ObjectsFolder { get; } = Path.Combine(Path.GetTempPath(), $"platform-api-objects-{Guid.NewGuid():N}");
+
     public async Task InitializeAsync()
     {
         var server = await PostgresServer.GetAsync();
@@ -30,11 +33,19 @@ public sealed class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetim
         await DatabaseMigrator.MigrateAsync(_connectionString);
     }
 
-    Task IAsyncLifetime.DisposeAsync() => base.DisposeAsync().AsTask();
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(ObjectsFolder))
+        {
+            Directory.Delete(ObjectsFolder, recursive: true);
+        }
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:platformdb", _connectionString);
+        builder.UseSetting("ConnectionStrings:objectstore", $"Folder={ObjectsFolder}");
         builder.UseSetting("Platform:PublicUrl", "http://platform.test");
         builder.UseEnvironment("Production");
     }

@@ -1,0 +1,22 @@
+namespace Platform.Core.Datasets;
+
+public sealed record CreateDatasetRequest(Guid? AccountId, string? Name, string? Description, string? License, IReadOnlyList<string>? Tags);
+
+public sealed record VersionSummary(string Version, int FileCount, long TotalBytes, DateTimeOffset CreatedAt, DateTimeOffset? PublishedAt, string? ManifestSha256);
+
+public sealed record DatasetResponse(
+    Guid Id, Guid AccountId, string Name, string Description, string? License, IReadOnlyList<string> Tags,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int? LatestVersion, VersionSummary Draft);
+
+public sealed record DatasetFileResponse(string Path, long Size, string Sha256, DateTimeOffset AddedAt);
+
+/// <summary>A page of files in path order; pass <see cref="Next"/> as <c>after</c> for the next page (null at the end).</summary>
+public sealed record FilePage(IReadOnlyList<DatasetFileResponse> Items, string? Next);
+
+public sealed record StorageUsage(Guid AccountId, long UsedBytes, long? QuotaBytes)
+{
+    public long? LeftBytes => QuotaBytes is { } quota ? Math.Max(0, quota - UsedBytes) : null;
+}
+
+/// <summary>An opened file of a version, to stream to the caller.</summary>
+public sealed record DatasetFileDownload(DatasetFileResponse File, Storage.ObjectReader Reader);

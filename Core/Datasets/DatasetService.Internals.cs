@@ -1,0 +1,212 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Platform.Core.Accounts;
+using Platform.Core.Common;
+
+namespace Platform.Core.Datasets;
+
+public sealed partial class DatasetService
+{
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,99}$")]
+    private static partial Regex NamePattern();
+
+    /// <summary>The dataset if the caller's role in its account is at least <paramref name="minimum"/>; else NotFound/Forbidden.</summary>
+    private async Task<Result<Artifact>> FindAsync(Guid userId, Guid datasetId, AccountRole minimum, CancellationToken ct)
+    {
+        var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == datasetId && a.Kind == ArtifactKind.Dataset, ct);
+        if (artifact is null)
+        {
+            return Error.NotFound("Dataset");
+        }
+
+        var role = await accounts.RequireRoleAsync(userId, artifact.AccountId, minimum, ct);
+        if (!role.IsSuccess)
+        {
+            return role.Error!.Kind == ErrorKind.NotFound ? Error.NotFound("Dataset") : role.Error;
+        }
+
+        return artifact;
+    }
+
+    private async Task<DatasetResponse?> DescribeAsync(Guid datasetId, CancellationToken ct)
+    {
+        var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == datasetId, ct);
+        if (artifact is null)
+        {
+            return null;
+        }
+
+        var versions = await db.ArtifactVersions.AsNoTracking().Where(v => v.ArtifactId == datasetId).ToListAsync(ct);
+        var draft = versions.Single(v => v.Number is null);
+        return new DatasetResponse(artifact.Id, artifact.AccountId, artifact.Name, artifact.Description, artifact.License, artifact.Tags,
+            artifact.CreatedAt, artifact.UpdatedAt, versions.Max(v => v.Number), ToSummary(draft));
+    }
+
+    private static FieldErrors Validate(CreateDatasetRequest request)
+    {
+        var errors = new FieldErrors();
+        if (!NamePattern().IsMatch(request.Name?.Trim() ?? ""))
+        {
+            errors.Add("name", "Use 1 to 100 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit (it is used in name@version).");
+        }
+
+        if (request.Description?.Length > 4000)
+        {
+            errors.Add("description", "At most 4000 characters.");
+        }
+
+        if (request.License?.Length > 100)
+        {
+            errors.Add("license", "At most 100 characters.");
+        }
+
+        if (request.Tags is { } tags && (tags.Count > 20 || tags.Any(t => t.Length > 50)))
+        {
+            errors.Add("tags", "At most 20 tags of at most 50 characters.");
+        }
+
+        return errors;
+    }
+
+    private async Task<Error?> QuotaErrorAsync(Guid accountId, long adding, CancellationToken ct)
+    {
+        var usage = await UsageOfAsync(accountId, ct);
+        return usage.QuotaBytes is { } quota && usage.UsedBytes + adding > quota
+            ? new Error(ErrorKind.Validation, $"Storage quota exceeded: this file is {adding} bytes and the account has {usage.LeftBytes} of {quota} bytes left.",
+                new Dictionary<string, string[]> { ["quota"] = [$"{usage.LeftBytes} bytes left"] })
+            : null;
+    }
+
+    /// <summary>Adds or replaces the file in the draft; returns the object key of a replaced file, to free if unshared.</summary>
+    private async Task<string?> PutIntoDraftAsync(Guid datasetId, ArtifactFile file, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var draft = await LockDraftAsync(datasetId, ct);
+        file.VersionId = draft.Id;
+        var existing = await db.ArtifactFiles.FirstOrDefaultAsync(f => f.VersionId == draft.Id && f.Path == file.Path, ct);
+        if (existing is not null)
+        {
+            draft.TotalBytes -= existing.Size;
+            draft.FileCount--;
+            db.ArtifactFiles.Remove(existing);
+            await db.SaveChangesAsync(ct);
+        }
+
+        db.ArtifactFiles.Add(file);
+        draft.TotalBytes += file.Size;
+        draft.FileCount++;
+        await db.SaveChangesAsync(ct);
+        await db.Artifacts.Where(a => a.Id == datasetId).ExecuteUpdateAsync(s => s.SetProperty(a => a.UpdatedAt, file.AddedAt), ct);
+        await tx.CommitAsync(ct);
+        return existing?.ObjectKey;
+    }
+
+    /// <summary>The draft row, locked for the transaction so concurrent uploads and a publish serialise on it.</summary>
+    private async Task<ArtifactVersion> LockDraftAsync(Guid datasetId, CancellationToken ct) =>
+        await db.ArtifactVersions.FromSqlInterpolated(
+                $"SELECT * FROM \"ArtifactVersions\" WHERE \"ArtifactId\" = {datasetId} AND \"Number\" IS NULL FOR UPDATE")
+            .SingleAsync(ct);
+
+    /// <summary>"draft", "latest" or a version number, to the version's id.</summary>
+    private async Task<Result<Guid>> ResolveVersionAsync(Guid userId, Guid datasetId, string version, CancellationToken ct)
+    {
+        var found = await FindAsync(userId, datasetId, AccountRole.Viewer, ct);
+        if (!found.IsSuccess)
+        {
+            return found.Error!;
+        }
+
+        var versions = db.ArtifactVersions.AsNoTracking().Where(v => v.ArtifactId == datasetId);
+        Guid? id = version switch
+        {
+            "draft" => await versions.Where(v => v.Number == null).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(ct),
+            "latest" => await versions.Where(v => v.Number != null).OrderByDescending(v => v.Number).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(ct),
+            _ when int.TryParse(version, out var n) => await versions.Where(v => v.Number == n).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(ct),
+            _ => null,
+        };
+        return id is { } found2 ? found2 : Error.NotFound($"Version '{version}'");
+    }
+
+    private IQueryable<ArtifactFile> FilesOf(Guid datasetId) =>
+        from f in db.ArtifactFiles
+        join v in db.ArtifactVersions on f.VersionId equals v.Id
+        where v.ArtifactId == datasetId
+        select f;
+
+    /// <summary>
+    /// Removes the objects no file row refers to any more. Runs after the rows are gone; a crash in between leaves
+    /// objects without rows, never rows without objects.
+    /// </summary>
+    private async Task FreeUnreferencedAsync(IReadOnlyCollection<string> keys, CancellationToken ct)
+    {
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        var distinct = keys.Distinct().ToList();
+        var stillUsed = await db.ArtifactFiles.Where(f => distinct.Contains(f.ObjectKey)).Select(f => f.ObjectKey).Distinct().ToListAsync(ct);
+        var orphans = distinct.Except(stillUsed).ToList();
+        if (orphans.Count > 0)
+        {
+            await store.DeleteManyAsync(orphans, ct);
+        }
+    }
+
+    private static DatasetFileResponse ToResponse(ArtifactFile f) => new(f.Path, f.Size, f.Sha256, f.AddedAt);
+
+    private static VersionSummary ToSummary(ArtifactVersion v) =>
+        new(v.Number?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "draft", v.FileCount, v.TotalBytes, v.CreatedAt, v.PublishedAt, v.ManifestSha256);
+}
+
+/// <summary>Passes a stream through while hashing what was read, so a file is hashed in the same pass that stores it.</summary>
+internal sealed class HashingReadStream(Stream inner) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var read = inner.Read(buffer);
+        _hash.AppendData(buffer[..read]);
+        return read;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken);
+        _hash.AppendData(buffer.Span[..read]);
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,52 @@
+namespace Platform.Core.Datasets;
+
+/// <summary>Datasets and models share one machinery: an artifact owned by an account, edited as a draft, published as versions.</summary>
+public enum ArtifactKind
+{
+    Dataset,
+    Model,
+}
+
+public sealed class Artifact
+{
+    public Guid Id { get; set; }
+    public Guid AccountId { get; set; }
+    public ArtifactKind Kind { get; set; }
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string? License { get; set; }
+    public List<string> Tags { get; set; } = [];
+    public Guid CreatedByUserId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// The draft (<see cref="Number"/> null, one per artifact) or a published version (immutable: the service has no path
+/// that changes a published version's files).
+/// </summary>
+public sealed class ArtifactVersion
+{
+    public Guid Id { get; set; }
+    public Guid ArtifactId { get; set; }
+    public int? Number { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? PublishedAt { get; set; }
+    public Guid? PublishedByUserId { get; set; }
+    public int FileCount { get; set; }
+    public long TotalBytes { get; set; }
+
+    /// <summary>SHA-256 of the manifest: one line per file, "path\tsize\tsha256", in ordinal path order.</summary>
+    public string? ManifestSha256 { get; set; }
+}
+
+/// <summary>A file of a version. Versions share objects: a draft starts with the latest version's rows, not copies of its bytes.</summary>
+public sealed class ArtifactFile
+{
+    public Guid VersionId { get; set; }
+    public string Path { get; set; } = "";
+    public long Size { get; set; }
+    public string Sha256 { get; set; } = "";
+    public string ObjectKey { get; set; } = "";
+    public DateTimeOffset AddedAt { get; set; }
+}

@@ -1,0 +1,47 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Platform.Core.Accounts;
+using Platform.Core.Datasets;
+
+namespace Platform.Core.Persistence;
+
+internal sealed class ArtifactConfiguration : IEntityTypeConfiguration<Artifact>
+{
+    public void Configure(EntityTypeBuilder<Artifact> b)
+    {
+        b.ToTable("Artifacts");
+        b.Property(a => a.Kind).HasConversion<string>().HasMaxLength(16);
+        b.Property(a => a.Name).HasMaxLength(100).IsRequired();
+        b.Property(a => a.Description).HasMaxLength(4000);
+        b.Property(a => a.License).HasMaxLength(100);
+        b.HasIndex(a => new { a.AccountId, a.Kind, a.Name }).IsUnique();
+        b.HasOne<Account>().WithMany().HasForeignKey(a => a.AccountId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ArtifactVersionConfiguration : IEntityTypeConfiguration<ArtifactVersion>
+{
+    public void Configure(EntityTypeBuilder<ArtifactVersion> b)
+    {
+        b.ToTable("ArtifactVersions");
+        b.Property(v => v.ManifestSha256).HasMaxLength(64);
+        b.HasIndex(v => new { v.ArtifactId, v.Number }).IsUnique();
+        // One draft per artifact.
+        b.HasIndex(v => v.ArtifactId).IsUnique().HasFilter("\"Number\" IS NULL").HasDatabaseName("IX_ArtifactVersions_Draft");
+        b.HasOne<Artifact>().WithMany().HasForeignKey(v => v.ArtifactId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ArtifactFileConfiguration : IEntityTypeConfiguration<ArtifactFile>
+{
+    public void Configure(EntityTypeBuilder<ArtifactFile> b)
+    {
+        b.ToTable("ArtifactFiles");
+        b.HasKey(f => new { f.VersionId, f.Path });
+        b.Property(f => f.Path).HasMaxLength(1024).UseCollation("C");
+        b.Property(f => f.Sha256).HasMaxLength(64).IsRequired();
+        b.Property(f => f.ObjectKey).HasMaxLength(200).IsRequired();
+        b.HasIndex(f => f.ObjectKey);
+        b.HasOne<ArtifactVersion>().WithMany().HasForeignKey(f => f.VersionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Platform.Api.Tests.Infrastructure;
+
+namespace Platform.Api.Tests;
+
+public sealed class DatasetsApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    private static async Task<Guid> CreateAsync(TestUser user, string name)
+    {
+        var response = await user.Client.PostAsJsonAsync("/api/v1/datasets", new { name, description = "d", tags = new[] { "Vision" } });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    private static Task<HttpResponseMessage> UploadAsync(TestUser user, Guid id, string path, byte[] bytes) =>
+        user.Client.PutAsync($"/api/v1/datasets/{id}/draft/files/{path}", new ByteArrayContent(bytes));
+
+    private Task<long> UsedAsync(TestUser user) =>
+        user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{user.AccountId}/storage").ContinueWith(t => t.Result.GetProperty("usedBytes").GetInt64());
+
+    [Fact]
+    public async Task Create_ValidatesTheName_AndRefusesDuplicates()
+    {
+        var user = await factory.CreateUserAsync();
+        var bad = await user.Client.PostAsJsonAsync("/api/v1/datasets", new { name = "Has Spaces/../x" });
+        Assert.NotEmpty((await bad.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("name"));
+
+        await CreateAsync(user, "images");
+        var again = await user.Client.PostAsJsonAsync("/api/v1/datasets", new { name = "images" });
+        Assert.Contains("already has", (await again.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("name")[0]);
+    }
+
+    [Fact]
+    public async Task Upload_ListAndDownload_WithRanges_AndSafeHeaders()
+    {
+        var user = await factory.CreateUserAsync();
+        var id = await CreateAsync(user, "tables");
+        var csv = RandomNumberGenerator.GetBytes(10_000);
+        var uploaded = await UploadAsync(user, id, "data/train.csv", csv);
+        Assert.Equal(HttpStatusCode.OK, uploaded.StatusCode);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(csv)), (await uploaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sha256").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await UploadAsync(user, id, "data/empty.txt", [])).StatusCode);
+        var markdown = new ByteArrayContent("# hi"u8.ToArray());
+        markdown.Headers.ContentType = new MediaTypeHeaderValue("text/markdown");
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.PutAsync($"/api/v1/datasets/{id}/draft/files/README.md", markdown)).StatusCode);
+
+        var page1 = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}/versions/draft/files?limit=2");
+        Assert.Equal(["README.md", "data/empty.txt"], page1.GetProperty("items").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
+        var next = page1.GetProperty("next").GetString();
+        var page2 = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}/versions/draft/files?limit=2&after={Uri.EscapeDataString(next!)}");
+        Assert.Equal(["data/train.csv"], page2.GetProperty("items").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
+        Assert.Equal(JsonValueKind.Null, page2.GetProperty("next").ValueKind);
+
+        var whole = await user.Client.GetAsync($"/api/v1/datasets/{id}/versions/draft/files/data/train.csv");
+        Assert.Equal(csv, await whole.Content.ReadAsByteArrayAsync());
+        Assert.Equal("nosniff", whole.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("attachment", whole.Content.Headers.ContentDisposition?.DispositionType);
+
+        using var ranged = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/datasets/{id}/versions/draft/files/data/train.csv");
+        ranged.Headers.Range = new RangeHeaderValue(100, 199);
+        var part = await user.Client.SendAsync(ranged);
+        Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
+        Assert.Equal(csv[100..200], await part.Content.ReadAsByteArrayAsync());
+        Assert.Equal("bytes 100-199/10000", part.Content.Headers.ContentRange?.ToString());
+
+        using var outside = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/datasets/{id}/versions/draft/files/data/train.csv");
+        outside.Headers.Range = new RangeHeaderValue(20_000, null);
+        await (await user.Client.SendAsync(outside)).AssertProblemAsync(HttpStatusCode.RequestedRangeNotSatisfiable);
+    }
+
+    [Theory]
+    [InlineData("bad%01name.txt")]
+    [InlineData("folder%5Cfile.txt")]
+    [InlineData("a//b.txt")]
+    public async Task Upload_WithABadPath_IsRefused_AndStoresNothing(string path)
+    {
+        var user = await factory.CreateUserAsync();
+        var id = await CreateAsync(user, "paths");
+        var response = await UploadAsync(user, id, path, [1, 2, 3]);
+        Assert.NotEmpty((await response.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("path"));
+        Assert.Equal(0, await UsedAsync(user));
+    }
+
+    [Fact]
+    public async Task Publish_FreezesAVersion_AndTheDraftMovesOn()
+    {
+        var user = await factory.CreateUserAsync();
+        var id = await CreateAsync(user, "frozen");
+        await (await user.Client.PostAsync($"/api/v1/datasets/{id}/draft/publish", null)).AssertProblemAsync(HttpStatusCode.Conflict);
+
+        await UploadAsync(user, id, "a.txt", "one"u8.ToArray());
+        var published = await (await user.Client.PostAsync($"/api/v1/datasets/{id}/draft/publish", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("1", published.GetProperty("version").GetString());
+        Assert.Equal(64, published.GetProperty("manifestSha256").GetString()!.Length);
+
+        await UploadAsync(user, id, "a.txt", "two"u8.ToArray());
+        var v1 = await user.Client.GetStringAsync($"/api/v1/datasets/{id}/versions/1/files/a.txt");
+        var latest = await user.Client.GetStringAsync($"/api/v1/datasets/{id}/versions/latest/files/a.txt");
+        var draft = await user.Client.GetStringAsync($"/api/v1/datasets/{id}/versions/draft/files/a.txt");
+        Assert.Equal(("one", "one", "two"), (v1, latest, draft));
+
+        var dataset = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}");
+        Assert.Equal(1, dataset.GetProperty("latestVersion").GetInt32());
+        Assert.Equal(["vision"], dataset.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+    }
+
+    [Fact]
+    public async Task Deleting_VersionsAndDatasets_FreesTheStorage_AndTheObjects()
+    {
+        var user = await factory.CreateUserAsync();
+        var id = await CreateAsync(user, "freed");
+        await UploadAsync(user, id, "shared.bin", new byte[1000]);
+        await user.Client.PostAsync($"/api/v1/datasets/{id}/draft/publish", null);
+        await UploadAsync(user, id, "only-v2.bin", new byte[500]);
+        await user.Client.PostAsync($"/api/v1/datasets/{id}/draft/publish", null);
+        Assert.Equal(1500, await UsedAsync(user));
+
+        // Version 1's only file is still in version 2 and the draft: deleting v1 frees nothing.
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/v1/datasets/{id}/versions/1")).StatusCode);
+        Assert.Equal(1500, await UsedAsync(user));
+        await (await user.Client.GetAsync($"/api/v1/datasets/{id}/versions/1/files")).AssertProblemAsync(HttpStatusCode.NotFound);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/v1/datasets/{id}")).StatusCode);
+        Assert.Equal(0, await UsedAsync(user));
+        var objects = Path.Combine(factory.ObjectsFolder, "objects", "accounts", user.AccountId.ToString("N"));
+        Assert.True(!Directory.Exists(objects) || !Directory.EnumerateFiles(objects, "*", SearchOption.AllDirectories).Any());
+        await (await user.Client.GetAsync($"/api/v1/datasets/{id}")).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Upload_OverTheQuota_IsRefusedBeforeStoring_WithTheBytesLeft()
+    {
+        var user = await factory.CreateUserAsync();
+        var id = await CreateAsync(user, "quota");
+        await factory.WithDbAsync(db => db.Accounts.Where(a => a.Id == user.AccountId)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.StorageQuotaBytes, 1000L)));
+        Assert.Equal(HttpStatusCode.OK, (await UploadAsync(user, id, "fits.bin", new byte[600])).StatusCode);
+
+        var refused = await UploadAsync(user, id, "too-big.bin", new byte[600]);
+        Assert.Contains("400 of 1000 bytes left", (await refused.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge)).Detail());
+        var usage = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{user.AccountId}/storage");
+        Assert.Equal(600, usage.GetProperty("usedBytes").GetInt64());
+        Assert.Equal(400, usage.GetProperty("leftBytes").GetInt64());
+    }
+
+    [Fact]
+    public async Task Viewer_ReadsButCannotUpload_AndOutsidersSeeNothing()
+    {
+        var owner = await factory.CreateUserAsync("owner");
+        var viewer = await factory.CreateUserAsync("viewer");
+        var outsider = await factory.CreateUserAsync("outsider");
+        await factory.JoinAsync(owner, owner.AccountId, viewer, "viewer");
+        var id = await CreateAsync(owner, "team-data");
+        await UploadAsync(owner, id, "x.txt", "x"u8.ToArray());
+
+        Assert.Equal("x", await viewer.Client.GetStringAsync($"/api/v1/datasets/{id}/versions/draft/files/x.txt"));
+        await (await UploadAsync(viewer, id, "y.txt", "y"u8.ToArray())).AssertProblemAsync(HttpStatusCode.Forbidden);
+        await (await outsider.Client.GetAsync($"/api/v1/datasets/{id}")).AssertProblemAsync(HttpStatusCode.NotFound);
+        await (await UploadAsync(outsider, id, "z.txt", "z"u8.ToArray())).AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.DoesNotContain("team-data", await outsider.Client.GetStringAsync("/api/v1/datasets"));
+    }
+}
