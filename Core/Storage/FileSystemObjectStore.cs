@@ -298,18 +298,13 @@ public sealed class FileSystemObjectStore(string root) : IObjectStore
 }
 
 /// <summary>Reads at most a given number of bytes from an inner stream, then reports its end.</summary>
-internal sealed class BoundedStream(Stream inner, long limit) : Stream
+internal sealed class BoundedStream(Stream inner, long limit) : ReadOnlyStream
 {
     private readonly long _length = limit;
     private long _remaining = limit;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _length;
     public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -329,17 +324,6 @@ internal sealed class BoundedStream(Stream inner, long limit) : Stream
         _remaining -= read;
         return read;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
