@@ -30,6 +30,9 @@ public static class DatasetsApi
             .WithSummary("Files of a version ('draft', 'latest' or a number) in path order; pass 'next' as 'after' for the next page.");
         datasets.MapGet("/{datasetId:guid}/versions/{version}/files/{**path}", Download).WithSummary("Download a file; supports Range.");
         datasets.MapDelete("/{datasetId:guid}/versions/{version}", DeleteVersion).WithSummary("Delete a published version; unshared storage is freed.");
+        datasets.MapGet("/{datasetId:guid}/shares", ListShares).WithSummary("Who the dataset is shared with (members of the owning account).");
+        datasets.MapPost("/{datasetId:guid}/shares", Share).WithSummary("Share read or write with a user (by e-mail) or an account.");
+        datasets.MapDelete("/{datasetId:guid}/shares/{shareId:guid}", RevokeShare).WithSummary("Revoke a share; it stops working at once.");
         api.MapGet("/accounts/{accountId:guid}/storage", Usage).WithTags("Datasets").WithSummary("Bytes the account keeps, and its quota.");
         return api;
     }
@@ -80,6 +83,18 @@ public static class DatasetsApi
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteVersion(
         Guid datasetId, string version, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
         ApiResults.NoContent(await datasets.DeleteVersionAsync(user.UserId(), datasetId, version, ct));
+
+    public static async Task<Results<Ok<IReadOnlyList<ShareResponse>>, ValidationProblem, ProblemHttpResult>> ListShares(
+        Guid datasetId, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
+        ApiResults.Ok(await datasets.ListSharesAsync(user.UserId(), datasetId, ct));
+
+    public static async Task<Results<Created<ShareResponse>, ValidationProblem, ProblemHttpResult>> Share(
+        Guid datasetId, CreateShareRequest request, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
+        ApiResults.Created(await datasets.ShareAsync(user.UserId(), datasetId, request, ct), s => $"/api/v1/datasets/{datasetId}/shares/{s.Id}");
+
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> RevokeShare(
+        Guid datasetId, Guid shareId, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
+        ApiResults.NoContent(await datasets.RevokeShareAsync(user.UserId(), datasetId, shareId, ct));
 
     public static async Task<Results<Ok<StorageUsage>, ValidationProblem, ProblemHttpResult>> Usage(
         Guid accountId, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>

@@ -20,3 +20,16 @@ public sealed record StorageUsage(Guid AccountId, long UsedBytes, long? QuotaByt
 
 /// <summary>An opened file of a version, to stream to the caller.</summary>
 public sealed record DatasetFileDownload(DatasetFileResponse File, Storage.ObjectReader Reader);
+
+/// <summary>What a dataset route needs: reading, writing the draft (upload, publish), or managing (delete, shares).</summary>
+public enum DatasetAccess
+{
+    Read,
+    Write,
+    Manage,
+}
+
+/// <summary>Share with a user (by e-mail) or with every member of an account; access 'read' or 'write'.</summary>
+public sealed record CreateShareRequest(string? Email, Guid? AccountId, string? Access);
+
+public sealed record ShareResponse(Guid Id, string GranteeType, Guid GranteeId, string GranteeName, string Access, DateTimeOffset CreatedAt);

@@ -11,8 +11,11 @@ public sealed partial class DatasetService
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,99}$")]
     private static partial Regex NamePattern();
 
-    /// <summary>The dataset if the caller's role in its account is at least <paramref name="minimum"/>; else NotFound/Forbidden.</summary>
-    private async Task<Result<Artifact>> FindAsync(Guid userId, Guid datasetId, AccountRole minimum, CancellationToken ct)
+    /// <summary>
+    /// The one gate. Members of the owning account: viewers read, members and masters write and manage. Others: a share
+    /// to them or to one of their accounts gives read or write, never manage (delete, share). Not visible at all: not found.
+    /// </summary>
+    private async Task<Result<Artifact>> FindAsync(Guid userId, Guid datasetId, DatasetAccess need, CancellationToken ct)
     {
         var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == datasetId && a.Kind == ArtifactKind.Dataset, ct);
         if (artifact is null)
@@ -20,13 +23,30 @@ public sealed partial class DatasetService
             return Error.NotFound("Dataset");
         }
 
-        var role = await accounts.RequireRoleAsync(userId, artifact.AccountId, minimum, ct);
-        if (!role.IsSuccess)
+        var role = await db.Memberships.Where(m => m.UserId == userId && m.AccountId == artifact.AccountId)
+            .Select(m => (AccountRole?)m.Role).FirstOrDefaultAsync(ct);
+        ShareAccess? shared = null;
+        if (role is null)
         {
-            return role.Error!.Kind == ErrorKind.NotFound ? Error.NotFound("Dataset") : role.Error;
+            var mine = db.Memberships.Where(m => m.UserId == userId).Select(m => (Guid?)m.AccountId);
+            shared = await db.ArtifactShares
+                .Where(s => s.ArtifactId == datasetId && (s.GranteeUserId == userId || mine.Contains(s.GranteeAccountId)))
+                .OrderByDescending(s => s.Access).Select(s => (ShareAccess?)s.Access).FirstOrDefaultAsync(ct);
+            if (shared is null)
+            {
+                return Error.NotFound("Dataset");
+            }
         }
 
-        return artifact;
+        return need switch
+        {
+            DatasetAccess.Read => artifact,
+            DatasetAccess.Write when role >= AccountRole.Member || shared == ShareAccess.Write => artifact,
+            DatasetAccess.Write when shared is not null => Error.Forbidden("You have read access to this dataset; ask its owners for write access."),
+            DatasetAccess.Manage when role >= AccountRole.Member => artifact,
+            _ when role is not null => Error.Forbidden($"This needs the member role in the account that owns the dataset; you are {role.Value.ToApi()}."),
+            _ => Error.Forbidden("Only members of the account that owns the dataset can do this."),
+        };
     }
 
     private async Task<DatasetResponse?> DescribeAsync(Guid datasetId, CancellationToken ct)
@@ -111,7 +131,7 @@ public sealed partial class DatasetService
     /// <summary>"draft", "latest" or a version number, to the version's id.</summary>
     private async Task<Result<Guid>> ResolveVersionAsync(Guid userId, Guid datasetId, string version, CancellationToken ct)
     {
-        var found = await FindAsync(userId, datasetId, AccountRole.Viewer, ct);
+        var found = await FindAsync(userId, datasetId, DatasetAccess.Read, ct);
         if (!found.IsSuccess)
         {
             return found.Error!;

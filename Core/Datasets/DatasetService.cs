@@ -68,7 +68,9 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
     {
         var (p, size) = Paging.Normalize(page, pageSize);
         var mine = db.Memberships.Where(m => m.UserId == userId).Select(m => m.AccountId);
-        var query = db.Artifacts.AsNoTracking().Where(a => a.Kind == ArtifactKind.Dataset && mine.Contains(a.AccountId));
+        var shared = db.ArtifactShares.Where(s => s.GranteeUserId == userId || mine.Contains(s.GranteeAccountId!.Value)).Select(s => s.ArtifactId);
+        var query = db.Artifacts.AsNoTracking()
+            .Where(a => a.Kind == ArtifactKind.Dataset && (mine.Contains(a.AccountId) || shared.Contains(a.Id)));
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = $"%{search.Trim()}%";
@@ -88,14 +90,14 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
 
     public async Task<Result<DatasetResponse>> GetAsync(Guid userId, Guid datasetId, CancellationToken ct = default)
     {
-        var found = await FindAsync(userId, datasetId, AccountRole.Viewer, ct);
+        var found = await FindAsync(userId, datasetId, DatasetAccess.Read, ct);
         return found.IsSuccess ? (await DescribeAsync(datasetId, ct))! : found.Error!;
     }
 
     /// <summary>Deletes the dataset with all its versions and frees the storage no other dataset shares.</summary>
     public async Task<Result> DeleteAsync(Guid userId, Guid datasetId, CancellationToken ct = default)
     {
-        var found = await FindAsync(userId, datasetId, AccountRole.Member, ct);
+        var found = await FindAsync(userId, datasetId, DatasetAccess.Manage, ct);
         if (!found.IsSuccess)
         {
             return found.Error!;
@@ -114,7 +116,7 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
     public async Task<Result<DatasetFileResponse>> UploadAsync(
         Guid userId, Guid datasetId, string? path, Stream content, long? length, CancellationToken ct = default)
     {
-        var found = await FindAsync(userId, datasetId, AccountRole.Member, ct);
+        var found = await FindAsync(userId, datasetId, DatasetAccess.Write, ct);
         if (!found.IsSuccess)
         {
             return found.Error!;
@@ -216,7 +218,7 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
     /// <summary>Freezes the draft as the next version (with its manifest) and opens a new draft holding the same files.</summary>
     public async Task<Result<VersionSummary>> PublishAsync(Guid userId, Guid datasetId, CancellationToken ct = default)
     {
-        var found = await FindAsync(userId, datasetId, AccountRole.Member, ct);
+        var found = await FindAsync(userId, datasetId, DatasetAccess.Write, ct);
         if (!found.IsSuccess)
         {
             return found.Error!;
@@ -261,7 +263,7 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
     /// <summary>Deletes a published version; objects that no other version refers to are removed and their bytes freed.</summary>
     public async Task<Result> DeleteVersionAsync(Guid userId, Guid datasetId, string version, CancellationToken ct = default)
     {
-        var found = await FindAsync(userId, datasetId, AccountRole.Member, ct);
+        var found = await FindAsync(userId, datasetId, DatasetAccess.Manage, ct);
         if (!found.IsSuccess)
         {
             return found.Error!;

@@ -50,3 +50,24 @@ public sealed class ArtifactFile
     public string ObjectKey { get; set; } = "";
     public DateTimeOffset AddedAt { get; set; }
 }
+
+public enum ShareAccess
+{
+    Read = 0,
+    Write = 1,
+}
+
+/// <summary>
+/// Access to one artifact for a user or for every member of an account, outside the owning account. Deleting the row
+/// revokes it: access is checked against these rows on every request, so a revoked share stops working at once.
+/// </summary>
+public sealed class ArtifactShare
+{
+    public Guid Id { get; set; }
+    public Guid ArtifactId { get; set; }
+    public Guid? GranteeUserId { get; set; }
+    public Guid? GranteeAccountId { get; set; }
+    public ShareAccess Access { get; set; }
+    public Guid CreatedByUserId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -45,3 +45,20 @@ internal sealed class ArtifactFileConfiguration : IEntityTypeConfiguration<Artif
         b.HasOne<ArtifactVersion>().WithMany().HasForeignKey(f => f.VersionId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class ArtifactShareConfiguration : IEntityTypeConfiguration<ArtifactShare>
+{
+    public void Configure(EntityTypeBuilder<ArtifactShare> b)
+    {
+        b.ToTable("ArtifactShares", t => t.HasCheckConstraint("CK_ArtifactShares_OneGrantee",
+            "(\"GranteeUserId\" IS NULL) <> (\"GranteeAccountId\" IS NULL)"));
+        b.Property(s => s.Access).HasConversion<string>().HasMaxLength(16);
+        b.HasIndex(s => new { s.ArtifactId, s.GranteeUserId }).IsUnique().HasFilter("\"GranteeUserId\" IS NOT NULL");
+        b.HasIndex(s => new { s.ArtifactId, s.GranteeAccountId }).IsUnique().HasFilter("\"GranteeAccountId\" IS NOT NULL");
+        b.HasIndex(s => s.GranteeUserId);
+        b.HasIndex(s => s.GranteeAccountId);
+        b.HasOne<Artifact>().WithMany().HasForeignKey(s => s.ArtifactId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<PlatformUser>().WithMany().HasForeignKey(s => s.GranteeUserId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Account>().WithMany().HasForeignKey(s => s.GranteeAccountId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

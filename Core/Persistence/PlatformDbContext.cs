@@ -23,6 +23,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<Artifact> Artifacts => Set<Artifact>();
     public DbSet<ArtifactVersion> ArtifactVersions => Set<ArtifactVersion>();
     public DbSet<ArtifactFile> ArtifactFiles => Set<ArtifactFile>();
+    public DbSet<ArtifactShare> ArtifactShares => Set<ArtifactShare>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -164,4 +164,63 @@ public sealed class DatasetsApiTests(ApiFactory factory) : IClassFixture<ApiFact
         await (await UploadAsync(outsider, id, "z.txt", "z"u8.ToArray())).AssertProblemAsync(HttpStatusCode.NotFound);
         Assert.DoesNotContain("team-data", await outsider.Client.GetStringAsync("/api/v1/datasets"));
     }
+
+    [Fact]
+    public async Task ReadShare_WithAUserOfAnotherAccount_ReadsButNotWrites_AndRevocationIsImmediate()
+    {
+        var owner = await factory.CreateUserAsync("sharer");
+        var reader = await factory.CreateUserAsync("reader");
+        var id = await CreateAsync(owner, "shared-set");
+        await UploadAsync(owner, id, "data.csv", "a,b\n"u8.ToArray());
+        await owner.Client.PostAsync($"/api/v1/datasets/{id}/draft/publish", null);
+        await (await reader.Client.GetAsync($"/api/v1/datasets/{id}")).AssertProblemAsync(HttpStatusCode.NotFound);
+
+        var shared = await owner.Client.PostAsJsonAsync($"/api/v1/datasets/{id}/shares", new { email = reader.Email.ToUpperInvariant(), access = "read" });
+        Assert.Equal(HttpStatusCode.Created, shared.StatusCode);
+        var shareId = (await shared.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        Assert.Contains("shared-set", await reader.Client.GetStringAsync("/api/v1/datasets"));
+        Assert.Equal("a,b\n", await reader.Client.GetStringAsync($"/api/v1/datasets/{id}/versions/1/files/data.csv"));
+        var write = await UploadAsync(reader, id, "mine.txt", [1]);
+        Assert.Contains("read access", (await write.AssertProblemAsync(HttpStatusCode.Forbidden)).Detail());
+        await (await reader.Client.DeleteAsync($"/api/v1/datasets/{id}")).AssertProblemAsync(HttpStatusCode.Forbidden);
+        await (await reader.Client.GetAsync($"/api/v1/datasets/{id}/shares")).AssertProblemAsync(HttpStatusCode.Forbidden);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.Client.DeleteAsync($"/api/v1/datasets/{id}/shares/{shareId}")).StatusCode);
+        await (await reader.Client.GetAsync($"/api/v1/datasets/{id}/versions/1/files/data.csv")).AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.DoesNotContain("shared-set", await reader.Client.GetStringAsync("/api/v1/datasets"));
+    }
+
+    [Fact]
+    public async Task WriteShare_WithAnAccount_LetsItsMembersUpload_ButNotManage()
+    {
+        var owner = await factory.CreateUserAsync("owner2");
+        var partner = await factory.CreateUserAsync("partner");
+        var id = await CreateAsync(owner, "joint");
+        var shared = await owner.Client.PostAsJsonAsync($"/api/v1/datasets/{id}/shares", new { accountId = partner.AccountId, access = "write" });
+        Assert.Equal("account", (await shared.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("granteeType").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await UploadAsync(partner, id, "from-partner.txt", [1, 2])).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await partner.Client.PostAsync($"/api/v1/datasets/{id}/draft/publish", null)).StatusCode);
+        var again = await partner.Client.PostAsJsonAsync($"/api/v1/datasets/{id}/shares", new { email = partner.Email, access = "write" });
+        await again.AssertProblemAsync(HttpStatusCode.Forbidden);
+
+        var shares = await owner.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}/shares");
+        Assert.Single(shares.EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Share_WithBadInput_SaysWhichField()
+    {
+        var owner = await factory.CreateUserAsync("owner3");
+        var id = await CreateAsync(owner, "picky");
+        var nobody = await owner.Client.PostAsJsonAsync($"/api/v1/datasets/{id}/shares", new { email = "nobody@example.test" });
+        Assert.NotEmpty((await nobody.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("email"));
+        var both = await owner.Client.PostAsJsonAsync($"/api/v1/datasets/{id}/shares", new { email = owner.Email, accountId = owner.AccountId });
+        Assert.NotEmpty((await both.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("email"));
+        var self = await owner.Client.PostAsJsonAsync($"/api/v1/datasets/{id}/shares", new { accountId = owner.AccountId });
+        Assert.NotEmpty((await self.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("accountId"));
+        var access = await owner.Client.PostAsJsonAsync($"/api/v1/datasets/{id}/shares", new { accountId = Guid.NewGuid(), access = "admin" });
+        Assert.NotEmpty((await access.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("access"));
+    }
 }
