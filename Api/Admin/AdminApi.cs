@@ -15,7 +15,8 @@ public static class AdminApi
         var admin = api.MapGroup("/admin").WithTags("Admin").AddEndpointFilter(RequireAdmin);
         admin.MapGet("/users", Users).WithSummary("All users, paged, with search.");
         admin.MapPatch("/users/{userId:guid}", UpdateUser).WithSummary("Grant or withdraw platform admin.");
-        admin.MapGet("/accounts", Accounts).WithSummary("All accounts, paged, with search.");
+        admin.MapGet("/accounts", Accounts).WithSummary("All accounts, paged, with search, with storage used and quota.");
+        admin.MapPut("/accounts/{accountId:guid}/quota", SetQuota).WithSummary("Set an account's storage quota in bytes (null: unlimited).");
         admin.MapGet("/components", Components).WithSummary("Health of api, workers, database and storage.");
         admin.MapGet("/outbox", Outbox).WithSummary("Mail the platform sent or holds (read here when no SMTP server is configured).");
         admin.MapGet("/settings", GetSettings);
@@ -46,6 +47,10 @@ public static class AdminApi
 
     public static async Task<Ok<PagedResponse<AdminAccountResponse>>> Accounts(int? page, int? pageSize, string? search, AdminService admin, CancellationToken ct) =>
         TypedResults.Ok(await admin.ListAccountsAsync(page, pageSize, search, ct));
+
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetQuota(
+        Guid accountId, UpdateAccountQuotaRequest request, AdminService admin, CancellationToken ct) =>
+        ApiResults.NoContent(await admin.SetQuotaAsync(accountId, request, ct));
 
     public static async Task<Ok<IReadOnlyList<ComponentHealth>>> Components(ComponentHealthService health, CancellationToken ct) =>
         TypedResults.Ok(await health.CheckAllAsync(ct));

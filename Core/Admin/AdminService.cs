@@ -7,7 +7,11 @@ namespace Platform.Core.Admin;
 public sealed record AdminUserResponse(
     Guid Id, string Email, string DisplayName, bool IsPlatformAdmin, DateTimeOffset CreatedAt, int Accounts, bool LockedOut);
 
-public sealed record AdminAccountResponse(Guid Id, string Name, DateTimeOffset CreatedAt, int Members, IReadOnlyList<string> Masters);
+public sealed record AdminAccountResponse(
+    Guid Id, string Name, DateTimeOffset CreatedAt, int Members, IReadOnlyList<string> Masters, long UsedBytes, long? StorageQuotaBytes);
+
+/// <summary>A quota in bytes, or null for unlimited.</summary>
+public sealed record UpdateAccountQuotaRequest(long? StorageQuotaBytes);
 
 public sealed record OutboxMessageResponse(
     Guid Id, string To, string Subject, string TextBody, DateTimeOffset CreatedAt, DateTimeOffset? SentAt, int Attempts, string? LastError);
@@ -57,9 +61,28 @@ public sealed class AdminService(PlatformDbContext db, SettingsService settings,
         var total = await query.CountAsync(ct);
         var items = await query.OrderBy(a => a.Name).ThenBy(a => a.Id).Skip((p - 1) * size).Take(size)
             .Select(a => new AdminAccountResponse(a.Id, a.Name, a.CreatedAt, a.Members.Count,
-                a.Members.Where(m => m.Role == Accounts.AccountRole.Master).Select(m => m.User!.Email!).ToList()))
+                a.Members.Where(m => m.Role == Accounts.AccountRole.Master).Select(m => m.User!.Email!).ToList(),
+                // Each stored object once, however many versions refer to it (as DatasetService.UsageOfAsync counts).
+                (from f in db.ArtifactFiles
+                 join v in db.ArtifactVersions on f.VersionId equals v.Id
+                 join r in db.Artifacts on v.ArtifactId equals r.Id
+                 where r.AccountId == a.Id
+                 select new { f.ObjectKey, f.Size }).Distinct().Sum(x => (long?)x.Size) ?? 0,
+                a.StorageQuotaBytes))
             .ToListAsync(ct);
         return new PagedResponse<AdminAccountResponse>(items, total, p, size);
+    }
+
+    public async Task<Result> SetQuotaAsync(Guid accountId, UpdateAccountQuotaRequest request, CancellationToken ct = default)
+    {
+        if (request.StorageQuotaBytes is < 0)
+        {
+            return Error.Invalid("storageQuotaBytes", "A quota is a number of bytes, zero or more; null removes it.");
+        }
+
+        var updated = await db.Accounts.Where(a => a.Id == accountId)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.StorageQuotaBytes, request.StorageQuotaBytes), ct);
+        return updated == 0 ? Error.NotFound("Account") : Result.Success;
     }
 
     public async Task<PagedResponse<OutboxMessageResponse>> ListOutboxAsync(int? page, int? pageSize, CancellationToken ct = default)

@@ -78,4 +78,27 @@ public sealed class AdminApiTests(ApiFactory factory) : IClassFixture<ApiFactory
         Assert.Contains("api", byName.Keys);
         Assert.Contains("storage", byName.Keys);
     }
+
+    [Fact]
+    public async Task Quota_SetByAnAdmin_IsEnforced_AndTheAccountsListShowsUsage()
+    {
+        var owner = await factory.CreateUserAsync("quoted");
+        var dataset = await (await owner.Client.PostAsJsonAsync("/api/v1/datasets", new { name = "q" })).Content.ReadFromJsonAsync<JsonElement>();
+        var id = dataset.GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.OK, (await owner.Client.PutAsync($"/api/v1/datasets/{id}/draft/files/a.bin", new ByteArrayContent(new byte[300]))).StatusCode);
+
+        await (await owner.Client.PutAsJsonAsync($"/api/v1/admin/accounts/{owner.AccountId}/quota", new { storageQuotaBytes = 10 }))
+            .AssertProblemAsync(HttpStatusCode.Forbidden);
+        var bad = await _admin.Client.PutAsJsonAsync($"/api/v1/admin/accounts/{owner.AccountId}/quota", new { storageQuotaBytes = -1 });
+        Assert.NotEmpty((await bad.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("storageQuotaBytes"));
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await _admin.Client.PutAsJsonAsync($"/api/v1/admin/accounts/{owner.AccountId}/quota", new { storageQuotaBytes = 500 })).StatusCode);
+
+        var refused = await owner.Client.PutAsync($"/api/v1/datasets/{id}/draft/files/b.bin", new ByteArrayContent(new byte[300]));
+        await refused.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+        var listed = await _admin.Client.GetFromJsonAsync<JsonElement>($"/api/v1/admin/accounts?search={Uri.EscapeDataString("quoted")}");
+        var row = listed.GetProperty("items").EnumerateArray().Single(a => a.GetProperty("id").GetGuid() == owner.AccountId);
+        Assert.Equal(300, row.GetProperty("usedBytes").GetInt64());
+        Assert.Equal(500, row.GetProperty("storageQuotaBytes").GetInt64());
+    }
 }
