@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Platform.Core.Accounts;
+using Platform.Core.Datasets;
 using Platform.Core.Common;
 using Platform.Web.Extensions;
 using Platform.Web.Identity;
@@ -13,7 +14,7 @@ namespace Platform.Web.Pages.Accounts;
 /// Who may do what is decided by Core (AccountService, InvitationService); this page only hides the controls a role
 /// cannot use, and turns Core's refusals into 404 (not a member) or 403 (a forged form from a lower role).
 /// </summary>
-public sealed class DetailsModel(AccountService accounts, InvitationService invitations, CurrentUser currentUser) : PageModel
+public sealed class DetailsModel(AccountService accounts, InvitationService invitations, DatasetService datasets, CurrentUser currentUser) : PageModel
 {
     public const int PageSize = 25;
 
@@ -38,6 +39,9 @@ public sealed class DetailsModel(AccountService accounts, InvitationService invi
     public PagedResponse<MemberResponse> Members { get; private set; } = new([], 0, 1, PageSize);
 
     public IReadOnlyList<InvitationResponse> Invitations { get; private set; } = [];
+
+    /// <summary>Storage the account's datasets and models keep, and its quota.</summary>
+    public StorageUsage? Storage { get; private set; }
 
     public bool IsMaster => Account.Role == "master";
 
@@ -148,6 +152,7 @@ public sealed class DetailsModel(AccountService accounts, InvitationService invi
         Account = account.Value!;
         var members = await accounts.ListMembersAsync(Me.Id, Id, PageNumber, PageSize, Search, ct);
         Members = members.Value ?? Members;
+        Storage = (await datasets.UsageAsync(Me.Id, Id, ct)).Value;
         if (IsMaster)
         {
             Invitations = (await invitations.ListAsync(Me.Id, Id, ct)).Value ?? [];
