@@ -7,11 +7,14 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
 from ._version import __version__
 from .config import Config, load_config
 from .errors import PlatformConnectionError, error_from_response
+
+if TYPE_CHECKING:
+    from .datasets import Datasets
 
 DEFAULT_TIMEOUT = 30.0
 API_PREFIX = "/api/v1"
@@ -75,20 +78,47 @@ class Client:
         Raises a PlatformError subclass for an error status and
         PlatformConnectionError when the platform cannot be reached.
         """
-        url = self.url_for(path, params)
         data = None
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers = {"Accept": "application/json"}
         if json is not None:
             data = _json.dumps(json).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(url, data=data, headers=headers, method=method.upper())
+        url = self.url_for(path, params)
+        response = self.request_raw(method, path, body=data, headers=headers, params=params)
+        try:
+            with response:
+                body = response.read()
+                content_type = response.headers.get("Content-Type", "")
+        except OSError as exc:
+            # Raised while reading the body: a reset connection or a read timeout.
+            raise PlatformConnectionError(url, exc) from exc
+        return _decode_body(body, content_type)
+
+    def request_raw(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        params: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """Send a request and return the open response for the caller to stream.
+
+        ``body`` may be bytes or a readable binary file object; for a file
+        object pass ``Content-Length`` in ``headers`` so it is sent as one
+        streamed body rather than chunked. The caller must close the response
+        (it is a context manager). Error statuses raise PlatformError
+        subclasses parsed from the ProblemDetails body, like ``request``.
+        """
+        url = self.url_for(path, params)
+        all_headers = {"User-Agent": USER_AGENT}
+        all_headers.update(headers or {})
+        req = urllib.request.Request(url, data=body, headers=all_headers, method=method.upper())
         # Unredirected, so urllib never forwards the key to another host; the
         # redirect handler puts it back only for the same host.
         req.add_unredirected_header("Authorization", f"Bearer {self.config.api_key}")
         try:
-            with self._opener.open(req, timeout=self.timeout) as response:
-                body = response.read()
-                content_type = response.headers.get("Content-Type", "")
+            return self._opener.open(req, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
             try:
                 error_body = exc.read()
@@ -100,9 +130,15 @@ class Client:
         except urllib.error.URLError as exc:
             raise PlatformConnectionError(url, exc.reason) from exc
         except OSError as exc:
-            # Raised while reading the body: a reset connection or a read timeout.
+            # A reset while sending a streamed body or a read timeout on the status line.
             raise PlatformConnectionError(url, exc) from exc
-        return _decode_body(body, content_type)
+
+    @property
+    def datasets(self) -> "Datasets":
+        """The datasets API: create, upload, publish, list and download; see ``platformsdk.datasets``."""
+        from .datasets import Datasets  # imported late: datasets imports this module
+
+        return Datasets(self)
 
     def whoami(self) -> Dict[str, Any]:
         """Return who the key belongs to: ``GET /api/v1/me``.
