@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from ._transfer import CHUNK_SIZE, ProgressCallback
 from .errors import PlatformConnectionError, PlatformError
@@ -14,8 +15,13 @@ if TYPE_CHECKING:
 
 
 def download_file(client: "Client", url_path: str, remote_path: str, local_path: str,
-                  resume: bool, progress: Optional[ProgressCallback]) -> str:
-    """Stream ``url_path`` into ``local_path``; see ``Datasets.download_file``."""
+                  resume: bool, progress: Optional[ProgressCallback],
+                  lookup_sha: Optional[Callable[[], Optional[str]]] = None) -> str:
+    """Stream ``url_path`` into ``local_path``; see ``Datasets.download_file``.
+
+    The expected sha256 comes from the ETag; ``lookup_sha`` is asked only when
+    a proxy dropped that header, so the check is never silently skipped.
+    """
     part = local_path + ".part"
     parent = os.path.dirname(os.path.abspath(local_path))
     os.makedirs(parent, exist_ok=True)
@@ -30,7 +36,7 @@ def download_file(client: "Client", url_path: str, remote_path: str, local_path:
             raise
         # The .part is as long as (or longer than) the file: start over rather than guess.
         os.remove(part)
-        return download_file(client, url_path, remote_path, local_path, False, progress)
+        return download_file(client, url_path, remote_path, local_path, False, progress, lookup_sha)
 
     digest = hashlib.sha256()
     with response:
@@ -58,18 +64,23 @@ def download_file(client: "Client", url_path: str, remote_path: str, local_path:
                     done += len(block)
                     if progress is not None:
                         progress(done, total)
+        except http.client.HTTPException as exc:
+            # IncompleteRead and friends: the connection ended early. The .part
+            # stays, so the next call resumes from what arrived.
+            raise PlatformConnectionError(client.url_for(url_path), exc) from exc
         except OSError as exc:
-            # The .part stays, so the next call resumes from what arrived.
             if isinstance(exc, (ConnectionError, TimeoutError)) or "timed out" in str(exc):
                 raise PlatformConnectionError(client.url_for(url_path), exc) from exc
             raise
 
+    if total and done != total:
+        raise PlatformError(0, "Download incomplete", f"{remote_path}: got {done} of {total} bytes; run again to resume")
     actual = digest.hexdigest()
-    if expected and len(expected) == 64 and expected != actual:
+    if len(expected) != 64 and lookup_sha is not None:
+        expected = (lookup_sha() or "").lower()
+    if expected != actual:
         os.remove(part)
         raise PlatformError(0, "Checksum mismatch", f"{remote_path}: the platform announced sha256 {expected} "
                             f"but the downloaded bytes hash to {actual}; the partial file was removed")
-    if total and done != total:
-        raise PlatformError(0, "Download incomplete", f"{remote_path}: got {done} of {total} bytes; run again to resume")
     os.replace(part, local_path)
     return local_path

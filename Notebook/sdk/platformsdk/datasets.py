@@ -193,7 +193,14 @@ class Datasets:
 
         dataset_id, version = self._resolve(ref, version, "latest")
         url_path = f"/datasets/{dataset_id}/versions/{version}/files/{quote_path(remote_path)}"
-        return download_file(self.client, url_path, remote_path, local_path, resume, progress)
+
+        def lookup_sha() -> Optional[str]:
+            for entry in self.files(dataset_id, version, prefix=remote_path):
+                if entry.get("path") == remote_path:
+                    return entry.get("sha256")
+            return None
+
+        return download_file(self.client, url_path, remote_path, local_path, resume, progress, lookup_sha)
 
     def download(self, ref: Ref, folder: str, version: Union[str, int, None] = None, progress: bool = True) -> Dict[str, Any]:
         """Download every file of a version under ``folder``; returns ``{"files", "bytes", "paths"}``."""

@@ -228,6 +228,44 @@ class PublishAndDownloadTests(DatasetTestCase):
         self.assertEqual(len(err.getvalue().splitlines()), 2)
         self.assertIn("downloaded 2/2 files", err.getvalue())
 
+    def test_download_without_etag_checks_the_listed_sha(self) -> None:
+        original = self.store._get_file
+
+        def without_etag(*args):
+            reply = original(*args)
+            reply.headers.pop("ETag", None)
+            return reply
+
+        self.store._get_file = without_etag
+        target = os.path.join(self.tmp, "b.txt")
+        self.ds.download_file("images@draft", "b.txt", target)
+        self.assertTrue(os.path.exists(target))
+        self.assertTrue(self.requests("GET", "/versions/draft/files?prefix=b.txt"))
+        self.store.files[self.dataset["id"]]["draft"]["b.txt"] = b"changed"  # listing and bytes still agree
+        self.ds.download_file("images@draft", "b.txt", target, resume=False)
+        with open(target, "rb") as handle:
+            self.assertEqual(handle.read(), b"changed")
+
+    def test_empty_file_round_trip(self) -> None:
+        entry = self.ds.upload_file("images", self.write("empty", b""))
+        self.assertEqual((entry["size"], entry["sha256"]), (0, hashlib.sha256(b"").hexdigest()))
+        target = os.path.join(self.tmp, "empty.out")
+        self.ds.download_file("images@draft", "empty", target)
+        self.assertEqual(os.path.getsize(target), 0)
+
+    def test_progress_on_a_terminal_rewrites_one_line(self) -> None:
+        class Tty(io.StringIO):
+            def isatty(self) -> bool:
+                return True
+
+        err = Tty()
+        with redirect_stderr(err):
+            self.ds.download("images@draft", os.path.join(self.tmp, "tty"))
+        text = err.getvalue()
+        self.assertTrue(text.endswith("\n"))
+        self.assertEqual(text.count("\n"), 1)
+        self.assertIn("\r\x1b[Kdownloaded 2/2 files", text)
+
     def test_open_streams_the_response(self) -> None:
         with self.ds.open("images@draft", "a/one.bin") as handle:
             first = handle.read(10)
