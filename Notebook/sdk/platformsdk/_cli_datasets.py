@@ -21,7 +21,8 @@ def add_parser(commands: Any, connection: Callable[[], argparse.ArgumentParser])
                                    description="Work with datasets: versioned collections of files.",
                                    parents=[connection()])
     sub = datasets.add_subparsers(dest="datasets_command", metavar="SUBCOMMAND")
-    datasets.set_defaults(handler=lambda client, args, out: _help(datasets, args))
+    # No handler without a subcommand: main() prints this help before needing any configuration.
+    datasets.set_defaults(handler=None, help_parser=datasets)
 
     def command(name: str, help_text: str, handler: Callable[..., Any]) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
@@ -62,11 +63,6 @@ def add_parser(commands: Any, connection: Callable[[], argparse.ArgumentParser])
     p = command("delete", "delete a dataset, or one version with NAME@N", _delete)
     p.add_argument("ref", metavar="NAME[@N]")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-
-
-def _help(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    parser.print_help(args.err)
-    return EXIT_REFUSED
 
 
 def _list(client: Client, args: argparse.Namespace, out: TextIO) -> None:

@@ -79,7 +79,7 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None, 
         # argparse exits on --help, --version and bad usage; callers get a status instead.
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if getattr(args, "handler", None) is None:
-        parser.print_help(err)
+        (getattr(args, "help_parser", None) or parser).print_help(err)
         return EXIT_USAGE
     try:
         client = Client(api_url=args.api_url, api_key=args.api_key, timeout=args.timeout, config_path=args.config)

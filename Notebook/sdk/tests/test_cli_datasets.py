@@ -71,6 +71,13 @@ class DatasetsCommandTests(support.IsolatedTestCase):
         self.assertEqual(code, 0)
         self.assertTrue(out.startswith("images\tv1\tdraft 2 files"), out)
 
+    def test_datasets_without_subcommand_prints_its_help(self) -> None:
+        code, out, err = run_cli(["datasets"])
+        self.assertEqual((code, out), (2, ""))
+        self.assertIn("usage: plat datasets", err)
+        self.assertIn("download", err)
+        self.assertEqual(self.fake.seen, [])
+
     def test_delete_with_yes(self) -> None:
         self.store.add("gone")
         code, out, err = run_cli(["datasets", "delete", "gone", "--yes"])
