@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json as _json
 import sys
 import urllib.error
@@ -40,7 +41,8 @@ class Client:
         """Resolve the configuration now, so a missing key fails before any call."""
         self.config: Config = load_config(api_url=api_url, api_key=api_key, config_path=config_path)
         self.timeout = timeout
-        self._opener = urllib.request.build_opener(_SameHostAuthRedirectHandler(self.config.api_key))
+        self._opener = urllib.request.build_opener(
+            _SameHostAuthRedirectHandler(self.config.api_key), _EarlyAnswerHTTPHandler(), _EarlyAnswerHTTPSHandler())
 
     @property
     def api_url(self) -> str:
@@ -182,6 +184,39 @@ class _SameHostAuthRedirectHandler(urllib.request.HTTPRedirectHandler):
             if old_host is not None and old_host == new_host:
                 new_req.add_unredirected_header("Authorization", f"Bearer {self._api_key}")
         return new_req
+
+
+class _EarlyAnswerMixin:
+    # A server may answer a streamed upload before reading it all (413 over
+    # quota, 401) and close the connection; sending then fails with a broken
+    # pipe that would hide the answer. Stop sending and let urllib read the
+    # answer that is already on the wire; if there is none, reading it fails
+    # and the caller still gets a connection error.
+    def request(self, method, url, body=None, headers={}, **kwargs):  # type: ignore[no-untyped-def]  # noqa: B006
+        try:
+            super().request(method, url, body, headers, **kwargs)  # type: ignore[misc]
+        except (BrokenPipeError, ConnectionResetError):
+            # Only for streamed bodies: the headers went out, so an answer may be waiting.
+            if not hasattr(body, "read"):
+                raise
+
+
+class _EarlyAnswerHTTPConnection(_EarlyAnswerMixin, http.client.HTTPConnection):
+    pass
+
+
+class _EarlyAnswerHTTPSConnection(_EarlyAnswerMixin, http.client.HTTPSConnection):
+    pass
+
+
+class _EarlyAnswerHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(_EarlyAnswerHTTPConnection, req)
+
+
+class _EarlyAnswerHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(_EarlyAnswerHTTPSConnection, req, context=self._context)
 
 
 def _encode_params(params: Optional[Mapping[str, Any]]) -> str:

@@ -152,6 +152,33 @@ class UploadTests(DatasetTestCase):
         self.assertEqual(caught.exception.status, 413)
         self.assertIn("Storage quota exceeded: 9 bytes needed, 4 left.", str(caught.exception))
 
+    def test_quota_answer_before_the_body_is_read_is_not_a_broken_pipe(self) -> None:
+        # Like Kestrel over quota: answer 413 at once, close, never read the upload.
+        import socket
+        import threading
+
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        self.addCleanup(listener.close)
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            conn.recv(4096)
+            body = b'{"title":"Payload Too Large","status":413,"detail":"Storage quota exceeded."}'
+            conn.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/problem+json\r\n"
+                         b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            conn.shutdown(socket.SHUT_WR)
+            __import__("time").sleep(1)
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        client = Client(f"http://127.0.0.1:{listener.getsockname()[1]}", support.TEST_KEY)
+        path = self.write("huge.bin", b"\0" * (48 << 20))  # far more than the socket buffers hold
+        with self.assertRaises(PayloadTooLargeError) as caught:
+            client.datasets.upload_file(self.dataset["id"], path)
+        self.assertIn("Storage quota exceeded.", str(caught.exception))
+
     def test_bad_path_shows_the_field_message(self) -> None:
         with self.assertRaises(BadRequestError) as caught:
             self.ds.upload_file("images", self.write("a.txt", b"a"), "x/../y")
