@@ -6,10 +6,12 @@ Quick start::
     me = platformsdk.whoami()            # configured from PLATFORM_* or the config file
     client = platformsdk.Client(api_url="http://127.0.0.1:5080", api_key="plat_...")
     client.whoami()["user"]["email"]
+    client.datasets.upload_folder("images@draft", "./images")
 """
 
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Client, default_client, whoami
+from .datasets import Datasets, format_ref, parse_ref
 from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG, Config, default_config_path, load_config
 from .errors import (
     AuthenticationError,
@@ -31,6 +33,9 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "default_client",
     "whoami",
+    "Datasets",
+    "parse_ref",
+    "format_ref",
     "Config",
     "load_config",
     "default_config_path",

@@ -1,4 +1,4 @@
-"""The ``plat`` command line: ``plat [options] whoami [--json]``.
+"""The ``plat`` command line: ``plat [options] whoami [--json]`` and ``plat datasets ...``.
 
 Exit status: 0 on success, 1 when the platform answers with an error or cannot
 be reached, 2 for usage and configuration problems (as argparse uses 2).
@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any, Dict, List, Optional, Sequence, TextIO
 
+from . import _cli_datasets
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Client
 from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     whoami.add_argument("--json", action="store_true", help="print the raw JSON answer")
     whoami.set_defaults(handler=_whoami)
+    _cli_datasets.add_parser(commands, lambda: connection_options(suppress=True))
     return parser
 
 
@@ -77,20 +79,25 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None, 
         # argparse exits on --help, --version and bad usage; callers get a status instead.
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if getattr(args, "handler", None) is None:
-        parser.print_help(err)
+        (getattr(args, "help_parser", None) or parser).print_help(err)
         return EXIT_USAGE
     try:
         client = Client(api_url=args.api_url, api_key=args.api_key, timeout=args.timeout, config_path=args.config)
-        args.handler(client, args, out)
+        args.err = err
+        code = args.handler(client, args, out)
     except ConfigurationError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_USAGE
     except (PlatformError, PlatformConnectionError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_PLATFORM_ERROR
+    except (OSError, ValueError) as exc:
+        # Local problems: a missing file, a bad NAME@version, a full disk.
+        print(f"error: {exc}", file=err)
+        return EXIT_PLATFORM_ERROR
     except KeyboardInterrupt:
         return 130
-    return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK
 
 
 def _whoami(client: Client, args: argparse.Namespace, out: TextIO) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import http.client
 import json as _json
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
 from ._version import __version__
 from .config import Config, load_config
 from .errors import PlatformConnectionError, error_from_response
+
+if TYPE_CHECKING:
+    from .datasets import Datasets
 
 DEFAULT_TIMEOUT = 30.0
 API_PREFIX = "/api/v1"
@@ -37,7 +41,8 @@ class Client:
         """Resolve the configuration now, so a missing key fails before any call."""
         self.config: Config = load_config(api_url=api_url, api_key=api_key, config_path=config_path)
         self.timeout = timeout
-        self._opener = urllib.request.build_opener(_SameHostAuthRedirectHandler(self.config.api_key))
+        self._opener = urllib.request.build_opener(
+            _SameHostAuthRedirectHandler(self.config.api_key), _EarlyAnswerHTTPHandler(), _EarlyAnswerHTTPSHandler())
 
     @property
     def api_url(self) -> str:
@@ -75,20 +80,47 @@ class Client:
         Raises a PlatformError subclass for an error status and
         PlatformConnectionError when the platform cannot be reached.
         """
-        url = self.url_for(path, params)
         data = None
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers = {"Accept": "application/json"}
         if json is not None:
             data = _json.dumps(json).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(url, data=data, headers=headers, method=method.upper())
+        url = self.url_for(path, params)
+        response = self.request_raw(method, path, body=data, headers=headers, params=params)
+        try:
+            with response:
+                body = response.read()
+                content_type = response.headers.get("Content-Type", "")
+        except OSError as exc:
+            # Raised while reading the body: a reset connection or a read timeout.
+            raise PlatformConnectionError(url, exc) from exc
+        return _decode_body(body, content_type)
+
+    def request_raw(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        params: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """Send a request and return the open response for the caller to stream.
+
+        ``body`` may be bytes or a readable binary file object; for a file
+        object pass ``Content-Length`` in ``headers`` so it is sent as one
+        streamed body rather than chunked. The caller must close the response
+        (it is a context manager). Error statuses raise PlatformError
+        subclasses parsed from the ProblemDetails body, like ``request``.
+        """
+        url = self.url_for(path, params)
+        all_headers = {"User-Agent": USER_AGENT}
+        all_headers.update(headers or {})
+        req = urllib.request.Request(url, data=body, headers=all_headers, method=method.upper())
         # Unredirected, so urllib never forwards the key to another host; the
         # redirect handler puts it back only for the same host.
         req.add_unredirected_header("Authorization", f"Bearer {self.config.api_key}")
         try:
-            with self._opener.open(req, timeout=self.timeout) as response:
-                body = response.read()
-                content_type = response.headers.get("Content-Type", "")
+            return self._opener.open(req, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
             try:
                 error_body = exc.read()
@@ -100,9 +132,15 @@ class Client:
         except urllib.error.URLError as exc:
             raise PlatformConnectionError(url, exc.reason) from exc
         except OSError as exc:
-            # Raised while reading the body: a reset connection or a read timeout.
+            # A reset while sending a streamed body or a read timeout on the status line.
             raise PlatformConnectionError(url, exc) from exc
-        return _decode_body(body, content_type)
+
+    @property
+    def datasets(self) -> "Datasets":
+        """The datasets API: create, upload, publish, list and download; see ``platformsdk.datasets``."""
+        from .datasets import Datasets  # imported late: datasets imports this module
+
+        return Datasets(self)
 
     def whoami(self) -> Dict[str, Any]:
         """Return who the key belongs to: ``GET /api/v1/me``.
@@ -146,6 +184,39 @@ class _SameHostAuthRedirectHandler(urllib.request.HTTPRedirectHandler):
             if old_host is not None and old_host == new_host:
                 new_req.add_unredirected_header("Authorization", f"Bearer {self._api_key}")
         return new_req
+
+
+class _EarlyAnswerMixin:
+    # A server may answer a streamed upload before reading it all (413 over
+    # quota, 401) and close the connection; sending then fails with a broken
+    # pipe that would hide the answer. Stop sending and let urllib read the
+    # answer that is already on the wire; if there is none, reading it fails
+    # and the caller still gets a connection error.
+    def request(self, method, url, body=None, headers={}, **kwargs):  # type: ignore[no-untyped-def]  # noqa: B006
+        try:
+            super().request(method, url, body, headers, **kwargs)  # type: ignore[misc]
+        except (BrokenPipeError, ConnectionResetError):
+            # Only for streamed bodies: the headers went out, so an answer may be waiting.
+            if not hasattr(body, "read"):
+                raise
+
+
+class _EarlyAnswerHTTPConnection(_EarlyAnswerMixin, http.client.HTTPConnection):
+    pass
+
+
+class _EarlyAnswerHTTPSConnection(_EarlyAnswerMixin, http.client.HTTPSConnection):
+    pass
+
+
+class _EarlyAnswerHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(_EarlyAnswerHTTPConnection, req)
+
+
+class _EarlyAnswerHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(_EarlyAnswerHTTPSConnection, req, context=self._context)
 
 
 def _encode_params(params: Optional[Mapping[str, Any]]) -> str:

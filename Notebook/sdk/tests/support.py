@@ -88,6 +88,8 @@ class FakePlatform:
         self.api_key = api_key
         self.routes: Dict[Tuple[str, str], Route] = {("GET", "/api/v1/me"): Reply(body=ME)}
         self.seen: List[Seen] = []
+        # Tried in order when no exact route matches; each returns None to pass (path patterns).
+        self.handlers: List[Callable[[Seen], Optional[Reply]]] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -133,6 +135,10 @@ class FakePlatform:
             return problem(401, "Unauthorized", "The access key is missing, unknown, expired or revoked.")
         route = self.routes.get((seen.method, seen.path.split("?", 1)[0]))
         if route is None:
+            for handler in self.handlers:
+                reply = handler(seen)
+                if reply is not None:
+                    return reply
             return problem(404, "Not Found", f"No endpoint at {seen.path}.")
         return route(seen) if callable(route) else route
 
