@@ -77,6 +77,83 @@ public sealed partial class UserJourneyTests : IDisposable
         Assert.Empty(platform.Leftovers());
     }
 
+    [Fact]
+    public async Task DatasetSharedReadOnly_IsDownloadedWithTheSdk_UntilRevoked_AndDeletingFreesTheStorage()
+    {
+        await using var platform = await StartedPlatform.StartAsync(_dataDirectory, StartedPlatform.FreePort());
+        var (ownerKey, ownerHttp) = await SignUpWithKeyAsync(platform.Url, "owner@example.test");
+        var (readerKey, _) = await SignUpWithKeyAsync(platform.Url, "reader@example.test");
+
+        var folder = Directory.CreateTempSubdirectory("platform-journey-upload-").FullName;
+        Directory.CreateDirectory(Path.Combine(folder, "images"));
+        await File.WriteAllTextAsync(Path.Combine(folder, "labels.csv"), "file,label\nimages/a.bin,cat\n");
+        await File.WriteAllBytesAsync(Path.Combine(folder, "images", "a.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(300_000));
+
+        await AssertSdkAsync(platform.Url, ownerKey, "datasets", "create", "pets", "--description", "cats and dogs");
+        await AssertSdkAsync(platform.Url, ownerKey, "datasets", "upload", "pets", folder, "--no-progress");
+        await AssertSdkAsync(platform.Url, ownerKey, "datasets", "publish", "pets");
+        var dataset = (await ownerHttp.GetFromJsonAsync<JsonElement>("/api/v1/datasets?search=pets")).GetProperty("items")[0];
+        var datasetId = dataset.GetProperty("id").GetGuid();
+        var accountId = dataset.GetProperty("accountId").GetGuid();
+        var share = await ownerHttp.PostAsJsonAsync($"/api/v1/datasets/{datasetId}/shares", new { email = "reader@example.test", access = "read" });
+        Assert.Equal(HttpStatusCode.Created, share.StatusCode);
+        var shareId = (await share.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        // The reader, in another account, lists and downloads version 1 with the SDK.
+        Assert.Contains("pets", await AssertSdkAsync(platform.Url, readerKey, "datasets", "list"));
+        var target = Directory.CreateTempSubdirectory("platform-journey-download-").FullName;
+        await AssertSdkAsync(platform.Url, readerKey, "datasets", "download", "pets@1", target, "--no-progress");
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(folder, "images", "a.bin")), await File.ReadAllBytesAsync(Path.Combine(target, "images", "a.bin")));
+        var (uploadRefused, uploadOutput) = await RunSdkAsync(platform.Url, readerKey, "datasets", "upload", "pets", folder, "--no-progress");
+        Assert.True(uploadRefused != 0, uploadOutput);
+
+        // Revoked: the reader's next call is refused.
+        Assert.Equal(HttpStatusCode.NoContent, (await ownerHttp.DeleteAsync($"/api/v1/datasets/{datasetId}/shares/{shareId}")).StatusCode);
+        var (afterRevoke, revokedOutput) = await RunSdkAsync(platform.Url, readerKey, "datasets", "files", "pets@1");
+        Assert.Equal(1, afterRevoke);
+        Assert.Contains("not found", revokedOutput, StringComparison.OrdinalIgnoreCase);
+
+        // Deleting the dataset frees the account's storage at once.
+        var before = await ownerHttp.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{accountId}/storage");
+        Assert.True(before.GetProperty("usedBytes").GetInt64() > 300_000);
+        await AssertSdkAsync(platform.Url, ownerKey, "datasets", "delete", "pets", "--yes");
+        var after = await ownerHttp.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{accountId}/storage");
+        Assert.Equal(0, after.GetProperty("usedBytes").GetInt64());
+
+        Assert.Equal(0, await platform.StopAsync(StopTimeout));
+        Assert.Empty(platform.Leftovers());
+        Directory.Delete(folder, recursive: true);
+        Directory.Delete(target, recursive: true);
+    }
+
+    /// <summary>Registers on the page (signed in by the cookie the handler keeps) and creates a full key with that session.</summary>
+    private static async Task<(string Key, HttpClient Session)> SignUpWithKeyAsync(Uri url, string email)
+    {
+        var session = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+        {
+            BaseAddress = url,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        var registered = await PostFormAsync(session, "/Account/Register", new()
+        {
+            ["Input.Email"] = email,
+            ["Input.DisplayName"] = email.Split('@')[0],
+            ["Input.Password"] = "journey password 7",
+            ["Input.ConfirmPassword"] = "journey password 7",
+        });
+        Assert.Equal(HttpStatusCode.Redirect, registered.StatusCode);
+        var created = await session.PostAsJsonAsync("/api/v1/access-keys", new { name = "journey", scope = "full" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return ((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!, session);
+    }
+
+    private static async Task<string> AssertSdkAsync(Uri url, string key, params string[] args)
+    {
+        var (code, output) = await RunSdkAsync(url, key, args);
+        Assert.True(code == 0, $"plat {string.Join(' ', args)} exited {code}: {output}");
+        return output;
+    }
+
     private static async Task<HttpResponseMessage> PostFormAsync(
         HttpClient client, string action, Dictionary<string, string> fields, string? page = null)
     {
