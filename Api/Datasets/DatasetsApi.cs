@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Authentication;
 using Platform.Api.Infrastructure;
+using Platform.Core.Admin;
 using Platform.Core.Common;
 using Platform.Core.Datasets;
 using Platform.Core.Storage;
@@ -33,6 +34,12 @@ public static class DatasetsApi
         datasets.MapGet("/{datasetId:guid}/shares", ListShares).WithSummary("Who the dataset is shared with (members of the owning account).");
         datasets.MapPost("/{datasetId:guid}/shares", Share).WithSummary("Share read or write with a user (by e-mail) or an account.");
         datasets.MapDelete("/{datasetId:guid}/shares/{shareId:guid}", RevokeShare).WithSummary("Revoke a share; it stops working at once.");
+        datasets.MapPut("/{datasetId:guid}/public", (Guid datasetId, ClaimsPrincipal user, DatasetService d, CancellationToken ct) => SetPublic(datasetId, true, user, d, ct))
+            .WithSummary("Publish the dataset to the public catalog: readable by every signed-in user.");
+        datasets.MapDelete("/{datasetId:guid}/public", (Guid datasetId, ClaimsPrincipal user, DatasetService d, CancellationToken ct) => SetPublic(datasetId, false, user, d, ct))
+            .WithSummary("Take the dataset out of the public catalog.");
+        api.MapGet("/catalog/datasets", Catalog).AllowAnonymous().WithTags("Datasets")
+            .WithSummary("The public catalog. Needs sign-in unless an admin allows visitors to browse it.");
         api.MapGet("/accounts/{accountId:guid}/storage", Usage).WithTags("Datasets").WithSummary("Bytes the account keeps, and its quota.");
         return api;
     }
@@ -83,6 +90,22 @@ public static class DatasetsApi
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteVersion(
         Guid datasetId, string version, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
         ApiResults.NoContent(await datasets.DeleteVersionAsync(user.UserId(), datasetId, version, ct));
+
+    public static async Task<Results<Ok<DatasetResponse>, ValidationProblem, ProblemHttpResult>> SetPublic(
+        Guid datasetId, bool isPublic, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
+        ApiResults.Ok(await datasets.SetPublicAsync(user.UserId(), datasetId, isPublic, ct));
+
+    public static async Task<Results<Ok<PagedResponse<DatasetResponse>>, ProblemHttpResult>> Catalog(
+        int? page, int? pageSize, string? search, ClaimsPrincipal user, SettingsService settings, DatasetService datasets, CancellationToken ct)
+    {
+        if (user.Identity?.IsAuthenticated != true && !await settings.GetAnonymousCatalogAsync(ct))
+        {
+            return TypedResults.Problem("Sign in to browse the catalog; an admin can open it to visitors.",
+                statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
+        }
+
+        return TypedResults.Ok(await datasets.CatalogAsync(page, pageSize, search, ct));
+    }
 
     public static async Task<Results<Ok<IReadOnlyList<ShareResponse>>, ValidationProblem, ProblemHttpResult>> ListShares(
         Guid datasetId, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>

@@ -16,9 +16,9 @@ public sealed record UpdateAccountQuotaRequest(long? StorageQuotaBytes);
 public sealed record OutboxMessageResponse(
     Guid Id, string To, string Subject, string TextBody, DateTimeOffset CreatedAt, DateTimeOffset? SentAt, int Attempts, string? LastError);
 
-public sealed record SettingsResponse(string RegistrationMode);
+public sealed record SettingsResponse(string RegistrationMode, bool AnonymousCatalog = false);
 
-public sealed record UpdateSettingsRequest(string? RegistrationMode);
+public sealed record UpdateSettingsRequest(string? RegistrationMode, bool? AnonymousCatalog = null);
 
 public sealed record UpdateAdminUserRequest(bool? IsPlatformAdmin);
 
@@ -96,7 +96,7 @@ public sealed class AdminService(PlatformDbContext db, SettingsService settings,
     }
 
     public async Task<SettingsResponse> GetSettingsAsync(CancellationToken ct = default) =>
-        new(ToApi(await settings.GetRegistrationModeAsync(ct)));
+        new(ToApi(await settings.GetRegistrationModeAsync(ct)), await settings.GetAnonymousCatalogAsync(ct));
 
     public async Task<Result<SettingsResponse>> UpdateSettingsAsync(UpdateSettingsRequest request, CancellationToken ct = default)
     {
@@ -114,6 +114,11 @@ public sealed class AdminService(PlatformDbContext db, SettingsService settings,
             }
 
             await settings.SetRegistrationModeAsync(mode.Value, ct);
+        }
+
+        if (request.AnonymousCatalog is { } anonymous)
+        {
+            await settings.SetAnonymousCatalogAsync(anonymous, ct);
         }
 
         return await GetSettingsAsync(ct);

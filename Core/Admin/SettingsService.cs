@@ -25,19 +25,30 @@ public sealed class SettingsService(PlatformDbContext db, IOptions<PlatformOptio
 {
     private const string RegistrationKey = "registration.mode";
 
-    public async Task<RegistrationMode> GetRegistrationModeAsync(CancellationToken ct = default)
-    {
-        var stored = await db.Settings.AsNoTracking().Where(s => s.Key == RegistrationKey).Select(s => s.Value).FirstOrDefaultAsync(ct);
-        return Enum.TryParse<RegistrationMode>(stored, out var mode) ? mode : options.Value.Registration;
-    }
+    private const string AnonymousCatalogKey = "catalog.anonymous";
 
-    public async Task SetRegistrationModeAsync(RegistrationMode mode, CancellationToken ct = default)
+    public async Task<RegistrationMode> GetRegistrationModeAsync(CancellationToken ct = default) =>
+        Enum.TryParse<RegistrationMode>(await GetAsync(RegistrationKey, ct), out var mode) ? mode : options.Value.Registration;
+
+    public Task SetRegistrationModeAsync(RegistrationMode mode, CancellationToken ct = default) =>
+        SetAsync(RegistrationKey, mode.ToString(), ct);
+
+    /// <summary>Whether the public catalog may be listed without signing in (off unless an admin turns it on).</summary>
+    public async Task<bool> GetAnonymousCatalogAsync(CancellationToken ct = default) =>
+        bool.TryParse(await GetAsync(AnonymousCatalogKey, ct), out var allowed) && allowed;
+
+    public Task SetAnonymousCatalogAsync(bool allowed, CancellationToken ct = default) =>
+        SetAsync(AnonymousCatalogKey, allowed.ToString(), ct);
+
+    private Task<string?> GetAsync(string key, CancellationToken ct) =>
+        db.Settings.AsNoTracking().Where(s => s.Key == key).Select(s => s.Value).FirstOrDefaultAsync(ct);
+
+    private async Task SetAsync(string key, string value, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var value = mode.ToString();
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"""
-            INSERT INTO "Settings" ("Key", "Value", "UpdatedAt") VALUES ({RegistrationKey}, {value}, {now})
+            INSERT INTO "Settings" ("Key", "Value", "UpdatedAt") VALUES ({key}, {value}, {now})
             ON CONFLICT ("Key") DO UPDATE SET "Value" = EXCLUDED."Value", "UpdatedAt" = EXCLUDED."UpdatedAt"
             """, ct);
     }

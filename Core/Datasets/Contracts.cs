@@ -6,7 +6,7 @@ public sealed record VersionSummary(string Version, int FileCount, long TotalByt
 
 public sealed record DatasetResponse(
     Guid Id, Guid AccountId, string Name, string Description, string? License, IReadOnlyList<string> Tags,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int? LatestVersion, VersionSummary Draft);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int? LatestVersion, VersionSummary Draft, bool IsPublic);
 
 public sealed record DatasetFileResponse(string Path, long Size, string Sha256, DateTimeOffset AddedAt);
 

@@ -13,7 +13,8 @@ public sealed partial class DatasetService
 
     /// <summary>
     /// The one gate. Members of the owning account: viewers read, members and masters write and manage. Others: a share
-    /// to them or to one of their accounts gives read or write, never manage (delete, share). Not visible at all: not found.
+    /// to them or to one of their accounts gives read or write, never manage (delete, share); a dataset in the public
+    /// catalog is readable by every signed-in user. Not visible at all: not found.
     /// </summary>
     private async Task<Result<Artifact>> FindAsync(Guid userId, Guid datasetId, DatasetAccess need, CancellationToken ct)
     {
@@ -32,7 +33,7 @@ public sealed partial class DatasetService
             shared = await db.ArtifactShares
                 .Where(s => s.ArtifactId == datasetId && (s.GranteeUserId == userId || mine.Contains(s.GranteeAccountId)))
                 .OrderByDescending(s => s.Access).Select(s => (ShareAccess?)s.Access).FirstOrDefaultAsync(ct);
-            if (shared is null)
+            if (shared is null && !artifact.IsPublic)
             {
                 return Error.NotFound("Dataset");
             }
@@ -42,11 +43,36 @@ public sealed partial class DatasetService
         {
             DatasetAccess.Read => artifact,
             DatasetAccess.Write when role >= AccountRole.Member || shared == ShareAccess.Write => artifact,
-            DatasetAccess.Write when shared is not null => Error.Forbidden("You have read access to this dataset; ask its owners for write access."),
+            DatasetAccess.Write when shared is not null || artifact.IsPublic && role is null =>
+                Error.Forbidden("You have read access to this dataset; ask its owners for write access."),
             DatasetAccess.Manage when role >= AccountRole.Member => artifact,
             _ when role is not null => Error.Forbidden($"This needs the member role in the account that owns the dataset; you are {role.Value.ToApi()}."),
             _ => Error.Forbidden("Only members of the account that owns the dataset can do this."),
         };
+    }
+
+    /// <summary>One page of datasets from <paramref name="artifacts"/>, by name, with search on name, description and tags.</summary>
+    private async Task<PagedResponse<DatasetResponse>> PageAsync(
+        IQueryable<Artifact> artifacts, int? page, int? pageSize, string? search, CancellationToken ct)
+    {
+        var (p, size) = Paging.Normalize(page, pageSize);
+        var query = artifacts.AsNoTracking().Where(a => a.Kind == ArtifactKind.Dataset);
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var pattern = $"%{search.Trim()}%";
+            var tag = search.Trim().ToLowerInvariant();
+            query = query.Where(a => EF.Functions.ILike(a.Name, pattern) || EF.Functions.ILike(a.Description, pattern) || a.Tags.Contains(tag));
+        }
+
+        var total = await query.CountAsync(ct);
+        var ids = await query.OrderBy(a => a.Name).ThenBy(a => a.Id).Skip((p - 1) * size).Take(size).Select(a => a.Id).ToListAsync(ct);
+        var items = new List<DatasetResponse>(ids.Count);
+        foreach (var id in ids)
+        {
+            items.Add((await DescribeAsync(id, ct))!);
+        }
+
+        return new PagedResponse<DatasetResponse>(items, total, p, size);
     }
 
     private async Task<DatasetResponse?> DescribeAsync(Guid datasetId, CancellationToken ct)
@@ -60,7 +86,7 @@ public sealed partial class DatasetService
         var versions = await db.ArtifactVersions.AsNoTracking().Where(v => v.ArtifactId == datasetId).ToListAsync(ct);
         var draft = versions.Single(v => v.Number is null);
         return new DatasetResponse(artifact.Id, artifact.AccountId, artifact.Name, artifact.Description, artifact.License, artifact.Tags,
-            artifact.CreatedAt, artifact.UpdatedAt, versions.Max(v => v.Number), ToSummary(draft));
+            artifact.CreatedAt, artifact.UpdatedAt, versions.Max(v => v.Number), ToSummary(draft), artifact.IsPublic);
     }
 
     private static FieldErrors Validate(CreateDatasetRequest request)

@@ -113,4 +113,22 @@ public sealed partial class DatasetService
         var name = await db.Accounts.Where(a => a.Id == account).Select(a => a.Name).FirstAsync(ct);
         return new ShareResponse(share.Id, "account", account, name, access, share.CreatedAt);
     }
+
+    /// <summary>Puts the dataset in the public catalog, or takes it out (effective on the next request of anyone reading it).</summary>
+    public async Task<Result<DatasetResponse>> SetPublicAsync(Guid userId, Guid datasetId, bool isPublic, CancellationToken ct = default)
+    {
+        var found = await FindAsync(userId, datasetId, DatasetAccess.Manage, ct);
+        if (!found.IsSuccess)
+        {
+            return found.Error!;
+        }
+
+        await db.Artifacts.Where(a => a.Id == datasetId)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.IsPublic, isPublic).SetProperty(a => a.UpdatedAt, clock.GetUtcNow()), ct);
+        return (await DescribeAsync(datasetId, ct))!;
+    }
+
+    /// <summary>The public catalog: every dataset its owners published to it, paged, with search.</summary>
+    public Task<PagedResponse<DatasetResponse>> CatalogAsync(int? page, int? pageSize, string? search, CancellationToken ct = default) =>
+        PageAsync(db.Artifacts.Where(a => a.IsPublic), page, pageSize, search, ct);
 }

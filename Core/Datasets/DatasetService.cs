@@ -64,28 +64,12 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
         return await GetAsync(userId, artifact.Id, ct);
     }
 
-    public async Task<PagedResponse<DatasetResponse>> ListAsync(Guid userId, int? page, int? pageSize, string? search, CancellationToken ct = default)
+    /// <summary>Datasets of the caller's accounts and those shared with the caller or their accounts.</summary>
+    public Task<PagedResponse<DatasetResponse>> ListAsync(Guid userId, int? page, int? pageSize, string? search, CancellationToken ct = default)
     {
-        var (p, size) = Paging.Normalize(page, pageSize);
         var mine = db.Memberships.Where(m => m.UserId == userId).Select(m => m.AccountId);
         var shared = db.ArtifactShares.Where(s => s.GranteeUserId == userId || mine.Contains(s.GranteeAccountId!.Value)).Select(s => s.ArtifactId);
-        var query = db.Artifacts.AsNoTracking()
-            .Where(a => a.Kind == ArtifactKind.Dataset && (mine.Contains(a.AccountId) || shared.Contains(a.Id)));
-        if (!string.IsNullOrWhiteSpace(search))
-        {
-            var pattern = $"%{search.Trim()}%";
-            query = query.Where(a => EF.Functions.ILike(a.Name, pattern) || EF.Functions.ILike(a.Description, pattern) || a.Tags.Contains(search.Trim().ToLower()));
-        }
-
-        var total = await query.CountAsync(ct);
-        var ids = await query.OrderBy(a => a.Name).ThenBy(a => a.Id).Skip((p - 1) * size).Take(size).Select(a => a.Id).ToListAsync(ct);
-        var items = new List<DatasetResponse>(ids.Count);
-        foreach (var id in ids)
-        {
-            items.Add((await DescribeAsync(id, ct))!);
-        }
-
-        return new PagedResponse<DatasetResponse>(items, total, p, size);
+        return PageAsync(db.Artifacts.Where(a => mine.Contains(a.AccountId) || shared.Contains(a.Id)), page, pageSize, search, ct);
     }
 
     public async Task<Result<DatasetResponse>> GetAsync(Guid userId, Guid datasetId, CancellationToken ct = default)

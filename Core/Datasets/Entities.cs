@@ -16,6 +16,9 @@ public sealed class Artifact
     public string Description { get; set; } = "";
     public string? License { get; set; }
     public List<string> Tags { get; set; } = [];
+
+    /// <summary>In the public catalog: readable by every signed-in user (and listed without sign-in where an admin allows).</summary>
+    public bool IsPublic { get; set; }
     public Guid CreatedByUserId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

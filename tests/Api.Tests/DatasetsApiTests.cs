@@ -223,4 +223,34 @@ public sealed class DatasetsApiTests(ApiFactory factory) : IClassFixture<ApiFact
         var access = await owner.Client.PostAsJsonAsync($"/api/v1/datasets/{id}/shares", new { accountId = Guid.NewGuid(), access = "admin" });
         Assert.NotEmpty((await access.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("access"));
     }
+
+    [Fact]
+    public async Task PublicCatalog_LetsEverySignedInUserRead_NotWrite_AndVisitorsOnlyWhenAllowed()
+    {
+        // Which user of this class registered first (and so is admin) depends on test order: promote one explicitly.
+        var admin = await factory.CreateUserAsync("catalog-admin");
+        await factory.WithDbAsync(db => db.Users.Where(u => u.Id == admin.Id).ExecuteUpdateAsync(x => x.SetProperty(u => u.IsPlatformAdmin, true)));
+        var owner = await factory.CreateUserAsync("publisher");
+        var stranger = await factory.CreateUserAsync("stranger");
+        var id = await CreateAsync(owner, "open-data");
+        await UploadAsync(owner, id, "readme.txt", "hello"u8.ToArray());
+        await (await stranger.Client.PutAsync($"/api/v1/datasets/{id}/public", null)).AssertProblemAsync(HttpStatusCode.NotFound);
+
+        var published = await owner.Client.PutAsync($"/api/v1/datasets/{id}/public", null);
+        Assert.True((await published.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("isPublic").GetBoolean());
+        Assert.Contains("open-data", await stranger.Client.GetStringAsync("/api/v1/catalog/datasets"));
+        Assert.Equal("hello", await stranger.Client.GetStringAsync($"/api/v1/datasets/{id}/versions/draft/files/readme.txt"));
+        await (await UploadAsync(stranger, id, "x.txt", [1])).AssertProblemAsync(HttpStatusCode.Forbidden);
+
+        var visitor = factory.CreateClient();
+        await (await visitor.GetAsync("/api/v1/catalog/datasets")).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        await admin.Client.PatchAsJsonAsync("/api/v1/admin/settings", new { anonymousCatalog = true });
+        Assert.Contains("open-data", await visitor.GetStringAsync("/api/v1/catalog/datasets"));
+        await (await visitor.GetAsync($"/api/v1/datasets/{id}")).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        await admin.Client.PatchAsJsonAsync("/api/v1/admin/settings", new { anonymousCatalog = false });
+
+        Assert.Equal(HttpStatusCode.OK, (await owner.Client.DeleteAsync($"/api/v1/datasets/{id}/public")).StatusCode);
+        await (await stranger.Client.GetAsync($"/api/v1/datasets/{id}")).AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.DoesNotContain("open-data", await stranger.Client.GetStringAsync("/api/v1/catalog/datasets"));
+    }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "Artifacts" ADD "IsPublic" boolean NOT NULL DEFAULT false;
