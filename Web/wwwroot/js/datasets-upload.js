@@ -70,6 +70,7 @@
     const detail = el("div", "small text-body-secondary upload-detail", "0 B of " + formatBytes(file.size));
     row.append(head, bar, detail);
     item.row = row;
+    queueList.hidden = false;
     queueList.append(row);
     items.push(item);
   }
