@@ -7,5 +7,5 @@ public sealed class PlatformAreaRouteConstraint : IRouteConstraint
 
     public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
         values.TryGetValue(routeKey, out var value)
-        && PlatformAreas.Find(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)) is not null;
+        && PlatformAreas.FindComing(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)) is not null;
 }

@@ -2,7 +2,8 @@ namespace Platform.Web.Navigation;
 
 /// <summary>One area of the platform as the navigation bar and the home page present it.</summary>
 /// <param name="Slug">The page address (<c>/{Slug}</c>) while the area is still to come.</param>
-public sealed record PlatformArea(string Name, string Slug, string Summary, string Coming);
+/// <param name="Coming">What the area will do, while it is still to come; null once it has pages of its own.</param>
+public sealed record PlatformArea(string Name, string Slug, string Summary, string? Coming);
 
 /// <summary>
 /// The areas in navigation order. An area not built yet is served at /{Slug} by Pages/Coming.cshtml, which says
@@ -35,10 +36,7 @@ public static class PlatformAreas
             "Training boards draw the metrics your code reports (cost, evaluator results, anything you log) live while a job "
             + "runs, one chart per metric, with several runs side by side to compare hyper-parameters."),
         new("Datasets", "Datasets",
-            "Upload, version and share data.",
-            "Create a dataset, upload files with a progress bar (large uploads are resumable), and publish immutable, "
-            + "checksummed versions. Share a dataset with users or whole accounts, read-only or read-write, or publish it "
-            + "for everyone; jobs and notebooks mount or download it."),
+            "Upload, version and share data.", null),
         new("Models", "Models",
             "Versioned models, shared or published.",
             "Models arrive from finished jobs or by upload, as versions that never change once published. Download them, "
@@ -55,4 +53,7 @@ public static class PlatformAreas
 
     public static PlatformArea? Find(string? slug) =>
         All.FirstOrDefault(a => string.Equals(a.Slug, slug, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>An area still served by the placeholder page; a built one (Datasets) has its own pages.</summary>
+    public static PlatformArea? FindComing(string? slug) => Find(slug) is { Coming: not null } area ? area : null;
 }

@@ -11,7 +11,7 @@ public sealed class ComingModel : PageModel
 
     public IActionResult OnGet(string area)
     {
-        if (PlatformAreas.Find(area) is not { } found)
+        if (PlatformAreas.FindComing(area) is not { } found)
         {
             return NotFound();
         }

@@ -18,6 +18,8 @@ public sealed class WebAppFixture : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    public string ObjectFolder { get; } = Path.Combine(Path.GetTempPath(), $"platform-web-objects-{Guid.NewGuid():N}");
+
     public WebApplicationFactory<WebMarker> Factory => _factory ?? throw new InvalidOperationException("Not initialised.");
 
     public async Task InitializeAsync()
@@ -28,6 +30,8 @@ public sealed class WebAppFixture : IAsyncLifetime
         _factory = new WebApplicationFactory<WebMarker>().WithWebHostBuilder(b => b
             .UseSetting("ConnectionStrings:platformdb", ConnectionString)
             .UseSetting("Platform:PublicUrl", PublicUrl)
+            // Dataset files land in a folder of this class's own, removed with it.
+            .UseSetting("ConnectionStrings:objectstore", $"Folder={ObjectFolder}")
             // Nothing listens there: the api health card reports it, and the front door (once merged) needs an address.
             .UseSetting("services:api:http:0", "http://127.0.0.1:1")
             .UseSetting("Logging:LogLevel:Default", "Warning"));
@@ -65,6 +69,11 @@ public sealed class WebAppFixture : IAsyncLifetime
         if (_factory is not null)
         {
             await _factory.DisposeAsync();
+        }
+
+        if (Directory.Exists(ObjectFolder))
+        {
+            Directory.Delete(ObjectFolder, recursive: true);
         }
     }
 }
