@@ -24,32 +24,46 @@ public sealed partial class DatasetService
             return Error.NotFound("Dataset");
         }
 
-        var role = await db.Memberships.Where(m => m.UserId == userId && m.AccountId == artifact.AccountId)
-            .Select(m => (AccountRole?)m.Role).FirstOrDefaultAsync(ct);
-        ShareAccess? shared = null;
-        if (role is null)
+        var (role, shared) = await GrantsAsync(userId, artifact, ct);
+        var level = Level(artifact, role, shared);
+        if (level is null)
         {
-            var mine = db.Memberships.Where(m => m.UserId == userId).Select(m => (Guid?)m.AccountId);
-            shared = await db.ArtifactShares
-                .Where(s => s.ArtifactId == datasetId && (s.GranteeUserId == userId || mine.Contains(s.GranteeAccountId)))
-                .OrderByDescending(s => s.Access).Select(s => (ShareAccess?)s.Access).FirstOrDefaultAsync(ct);
-            if (shared is null && !artifact.IsPublic)
-            {
-                return Error.NotFound("Dataset");
-            }
+            return Error.NotFound("Dataset");
         }
 
-        return need switch
-        {
-            DatasetAccess.Read => artifact,
-            DatasetAccess.Write when role >= AccountRole.Member || shared == ShareAccess.Write => artifact,
-            DatasetAccess.Write when shared is not null || artifact.IsPublic && role is null =>
-                Error.Forbidden("You have read access to this dataset; ask its owners for write access."),
-            DatasetAccess.Manage when role >= AccountRole.Member => artifact,
-            _ when role is not null => Error.Forbidden($"This needs the member role in the account that owns the dataset; you are {role.Value.ToApi()}."),
-            _ => Error.Forbidden("Only members of the account that owns the dataset can do this."),
-        };
+        return level >= need ? artifact
+            : need == DatasetAccess.Write && role is null ? Error.Forbidden("You have read access to this dataset; ask its owners for write access.")
+            : role is not null ? Error.Forbidden($"This needs the member role in the account that owns the dataset; you are {role.Value.ToApi()}.")
+            : Error.Forbidden("Only members of the account that owns the dataset can do this.");
     }
+
+    /// <summary>The caller's role in the owning account, or else the strongest share to them or one of their accounts.</summary>
+    private async Task<(AccountRole? Role, ShareAccess? Shared)> GrantsAsync(Guid userId, Artifact artifact, CancellationToken ct)
+    {
+        var role = await db.Memberships.Where(m => m.UserId == userId && m.AccountId == artifact.AccountId)
+            .Select(m => (AccountRole?)m.Role).FirstOrDefaultAsync(ct);
+        if (role is not null)
+        {
+            return (role, null);
+        }
+
+        var mine = db.Memberships.Where(m => m.UserId == userId).Select(m => (Guid?)m.AccountId);
+        var shared = await db.ArtifactShares
+            .Where(s => s.ArtifactId == artifact.Id && (s.GranteeUserId == userId || mine.Contains(s.GranteeAccountId)))
+            .OrderByDescending(s => s.Access).Select(s => (ShareAccess?)s.Access).FirstOrDefaultAsync(ct);
+        return (null, shared);
+    }
+
+    /// <summary>
+    /// The rule itself: owning-account viewers read, members and masters manage (which includes writing); a write share
+    /// writes and a read share or the public catalog reads; none of these: not visible.
+    /// </summary>
+    private static DatasetAccess? Level(Artifact artifact, AccountRole? role, ShareAccess? shared) =>
+        role >= AccountRole.Member ? DatasetAccess.Manage
+        : role is not null ? DatasetAccess.Read
+        : shared == ShareAccess.Write ? DatasetAccess.Write
+        : shared is not null || artifact.IsPublic ? DatasetAccess.Read
+        : null;
 
     /// <summary>One page of datasets from <paramref name="artifacts"/>, by name, with search on name, description and tags.</summary>
     private async Task<PagedResponse<DatasetResponse>> PageAsync(

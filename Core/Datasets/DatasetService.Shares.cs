@@ -131,4 +131,17 @@ public sealed partial class DatasetService
     /// <summary>The public catalog: every dataset its owners published to it, paged, with search.</summary>
     public Task<PagedResponse<DatasetResponse>> CatalogAsync(int? page, int? pageSize, string? search, CancellationToken ct = default) =>
         PageAsync(db.Artifacts.Where(a => a.IsPublic), page, pageSize, search, ct);
+
+    /// <summary>What the caller may do with the dataset (the same rule every method applies), or null when it is not visible.</summary>
+    public async Task<DatasetAccess?> AccessOfAsync(Guid userId, Guid datasetId, CancellationToken ct = default)
+    {
+        var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == datasetId && a.Kind == ArtifactKind.Dataset, ct);
+        if (artifact is null)
+        {
+            return null;
+        }
+
+        var (role, shared) = await GrantsAsync(userId, artifact, ct);
+        return Level(artifact, role, shared);
+    }
 }

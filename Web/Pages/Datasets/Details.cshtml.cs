@@ -150,13 +150,10 @@ public sealed class DetailsModel(DatasetService datasets, CurrentUser currentUse
 
         Dataset = found.Value!;
         var userId = currentUser.Id;
-        var role = await db.Memberships.Where(m => m.UserId == userId && m.AccountId == Dataset.AccountId)
-            .Select(m => (AccountRole?)m.Role).FirstOrDefaultAsync(ct);
-        var mine = db.Memberships.Where(m => m.UserId == userId).Select(m => (Guid?)m.AccountId);
-        var shareWrite = role is null && await db.ArtifactShares.AnyAsync(
-            s => s.ArtifactId == Id && s.Access == ShareAccess.Write && (s.GranteeUserId == userId || mine.Contains(s.GranteeAccountId)), ct);
-        CanManage = role >= AccountRole.Member;
-        CanWrite = CanManage || shareWrite;
+        // Only to show or hide controls: Core decides every action with the same rule.
+        var access = await datasets.AccessOfAsync(userId, Id, ct);
+        CanManage = access == DatasetAccess.Manage;
+        CanWrite = access >= DatasetAccess.Write;
 
         Published = await db.ArtifactVersions.AsNoTracking().Where(v => v.ArtifactId == Id && v.Number != null)
             .OrderBy(v => v.Number).Select(v => v.Number!.Value).ToListAsync(ct);
@@ -166,7 +163,8 @@ public sealed class DetailsModel(DatasetService datasets, CurrentUser currentUse
         Files = files.Value;
         FilesError = files.Error?.Message;
 
-        if (role is not null && (await datasets.UsageAsync(userId, Dataset.AccountId, ct)).Value is { } usage)
+        // Storage is shown to members of the owning account only; UsageAsync refuses everyone else.
+        if ((await datasets.UsageAsync(userId, Dataset.AccountId, ct)).Value is { } usage)
         {
             Usage = usage;
         }
