@@ -8,27 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 size_mib=${1:-1024}
 
-dotnet build AppHost -c Release -nologo -v q >/dev/null
-work=$(mktemp -d /tmp/platform-bench-ds-XXXXXX)
-chmod 755 "$work"
-log="$work/apphost.log"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ASPNETCORE_ENVIRONMENT=Production dotnet AppHost/bin/Release/net10.0/Platform.AppHost.dll --data-dir "$work/data" --port "$port" >"$log" 2>&1 &
-apphost=$!
-cleanup() { kill -TERM "$apphost" 2>/dev/null; wait "$apphost" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-for _ in $(seq 1 240); do grep -q "Platform is ready" "$log" && break; sleep 0.5; done
-grep -q "Platform is ready" "$log" || { echo "platform did not start:"; tail -40 "$log"; exit 1; }
-web="http://127.0.0.1:$port"
-
-jar="$work/cookies"
-token=$(curl -s -c "$jar" "$web/Account/Register" | grep -oE 'name="__RequestVerificationToken" type="hidden" value="[^"]+"' | sed 's/.*value="//;s/"$//')
-curl -s -b "$jar" -c "$jar" -o /dev/null -X POST "$web/Account/Register" \
-  --data-urlencode "Input.Email=bench@example.test" --data-urlencode "Input.DisplayName=Bench" \
-  --data-urlencode "Input.Password=benchmark password 1" --data-urlencode "Input.ConfirmPassword=benchmark password 1" \
-  --data-urlencode "__RequestVerificationToken=$token"
-key=$(curl -s -b "$jar" -H 'Content-Type: application/json' -d '{"name":"bench","scope":"full"}' "$web/api/v1/access-keys" \
-  | python3 -c 'import sys,json; print(json.load(sys.stdin)["key"])')
+source bench/common.sh
+start_platform
+sign_up full
+web=$WEB; key=$KEY; work=$WORK; port=$PORT
 auth="Authorization: Bearer $key"
 id=$(curl -s -H "$auth" -H 'Content-Type: application/json' -d '{"name":"bench"}' "$web/api/v1/datasets" | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
 

@@ -10,31 +10,12 @@ rounds=${2:-3}
 connections=32
 command -v wrk >/dev/null || { echo "wrk is needed: sudo apt-get install wrk" >&2; exit 1; }
 
-dotnet build AppHost -c Release -nologo -v q >/dev/null
-data=$(mktemp -d /tmp/platform-bench-XXXXXX)
-chmod 755 "$data"
-log="$data/apphost.log"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ASPNETCORE_ENVIRONMENT=Production dotnet AppHost/bin/Release/net10.0/Platform.AppHost.dll --data-dir "$data/data" --port "$port" >"$log" 2>&1 &
-apphost=$!
-cleanup() { kill -TERM "$apphost" 2>/dev/null; wait "$apphost" 2>/dev/null || true; rm -rf "$data"; }
-trap cleanup EXIT
-
-for _ in $(seq 1 240); do grep -q "Platform is ready" "$log" && break; sleep 0.5; done
-grep -q "Platform is ready" "$log" || { echo "platform did not start:"; tail -40 "$log"; exit 1; }
-web="http://127.0.0.1:$port"
-api=$(grep -oE '\[api\] .*Now listening on: http://127\.0\.0\.1:[0-9]+' "$log" | grep -oE 'http://127\.0\.0\.1:[0-9]+' | head -1)
+source bench/common.sh
+start_platform
+sign_up read
+web=$WEB; key=$KEY
+api=$(grep -oE '\[api\] .*Now listening on: http://127\.0\.0\.1:[0-9]+' "$LOG" | grep -oE 'http://127\.0\.0\.1:[0-9]+' | head -1)
 [ -n "$api" ] || { echo "Api address not found in the log"; exit 1; }
-
-# A user and a key, the way a person gets them: register on the page, then create the key with the session.
-jar="$data/cookies"
-token=$(curl -s -c "$jar" "$web/Account/Register" | grep -oE 'name="__RequestVerificationToken" type="hidden" value="[^"]+"' | sed 's/.*value="//;s/"$//')
-curl -s -b "$jar" -c "$jar" -o /dev/null -X POST "$web/Account/Register" \
-  --data-urlencode "Input.Email=bench@example.test" --data-urlencode "Input.DisplayName=Bench" \
-  --data-urlencode "Input.Password=benchmark password 1" --data-urlencode "Input.ConfirmPassword=benchmark password 1" \
-  --data-urlencode "__RequestVerificationToken=$token"
-key=$(curl -s -b "$jar" -H 'Content-Type: application/json' -d '{"name":"bench","scope":"read"}' "$web/api/v1/access-keys" \
-  | python3 -c 'import sys,json; print(json.load(sys.stdin)["key"])')
 for url in "$web" "$api"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" "$url/api/v1/me")
   [ "$code" = 200 ] || { echo "GET $url/api/v1/me answered $code"; exit 1; }
