@@ -62,15 +62,15 @@ public sealed class AdminService(PlatformDbContext db, SettingsService settings,
         var items = await query.OrderBy(a => a.Name).ThenBy(a => a.Id).Skip((p - 1) * size).Take(size)
             .Select(a => new AdminAccountResponse(a.Id, a.Name, a.CreatedAt, a.Members.Count,
                 a.Members.Where(m => m.Role == Accounts.AccountRole.Master).Select(m => m.User!.Email!).ToList(),
-                // Each stored object once, however many versions refer to it (as DatasetService.UsageOfAsync counts).
-                (from f in db.ArtifactFiles
-                 join v in db.ArtifactVersions on f.VersionId equals v.Id
-                 join r in db.Artifacts on v.ArtifactId equals r.Id
-                 where r.AccountId == a.Id
-                 select new { f.ObjectKey, f.Size }).Distinct().Sum(x => (long?)x.Size) ?? 0,
+                0L,
                 a.StorageQuotaBytes))
             .ToListAsync(ct);
-        return new PagedResponse<AdminAccountResponse>(items, total, p, size);
+        var ids = items.Select(a => a.Id).ToList();
+        var used = await Datasets.StoredObjects.Of(db).Where(o => ids.Contains(o.AccountId))
+            .GroupBy(o => o.AccountId).Select(g => new { g.Key, Bytes = g.Sum(o => o.Size) })
+            .ToDictionaryAsync(u => u.Key, u => u.Bytes, ct);
+        return new PagedResponse<AdminAccountResponse>(
+            items.Select(a => a with { UsedBytes = used.GetValueOrDefault(a.Id) }).ToList(), total, p, size);
     }
 
     public async Task<Result> SetQuotaAsync(Guid accountId, UpdateAccountQuotaRequest request, CancellationToken ct = default)

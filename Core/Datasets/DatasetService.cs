@@ -280,11 +280,7 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
     /// <summary>Bytes an account keeps: each stored object once, however many versions refer to it.</summary>
     public async Task<StorageUsage> UsageOfAsync(Guid accountId, CancellationToken ct = default)
     {
-        var used = await (from f in db.ArtifactFiles
-                          join v in db.ArtifactVersions on f.VersionId equals v.Id
-                          join a in db.Artifacts on v.ArtifactId equals a.Id
-                          where a.AccountId == accountId
-                          select new { f.ObjectKey, f.Size }).Distinct().SumAsync(x => (long?)x.Size, ct) ?? 0;
+        var used = await StoredObjects.Of(db).Where(o => o.AccountId == accountId).SumAsync(o => (long?)o.Size, ct) ?? 0;
         var quota = await db.Accounts.Where(a => a.Id == accountId).Select(a => a.StorageQuotaBytes).FirstOrDefaultAsync(ct);
         return new StorageUsage(accountId, used, quota);
     }

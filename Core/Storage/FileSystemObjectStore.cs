@@ -190,7 +190,7 @@ public sealed class FileSystemObjectStore(string root) : IObjectStore
     {
         var folder = UploadFolder(key, uploadId);
         var received = (await ListPartsAsync(key, uploadId, ct)).ToDictionary(p => p.PartNumber);
-        ValidateCompletion(parts, received);
+        ObjectStoreLimits.ValidateCompletion(parts, received);
         var temp = await WriteTempAsync(async target =>
         {
             foreach (var part in parts)
@@ -217,33 +217,6 @@ public sealed class FileSystemObjectStore(string root) : IObjectStore
 
     /// <summary>Files have no URL of their own: the platform serves them (with range support) itself.</summary>
     public Uri? PresignRead(string key, TimeSpan expiry, string? downloadFileName = null) => null;
-
-    internal static void ValidateCompletion(IReadOnlyList<UploadedPart> parts, IReadOnlyDictionary<int, UploadedPart> received)
-    {
-        if (parts.Count == 0)
-        {
-            throw new ArgumentException("A multipart upload needs at least one part.", nameof(parts));
-        }
-
-        for (var i = 0; i < parts.Count; i++)
-        {
-            var part = parts[i];
-            if (i > 0 && part.PartNumber <= parts[i - 1].PartNumber)
-            {
-                throw new ArgumentException("Parts must be listed in ascending order of part number.", nameof(parts));
-            }
-
-            if (!received.TryGetValue(part.PartNumber, out var stored) || stored.ETag != part.ETag)
-            {
-                throw new ArgumentException($"Part {part.PartNumber} was not received (or was sent again since); upload it first.", nameof(parts));
-            }
-
-            if (i < parts.Count - 1 && stored.Length < ObjectStoreLimits.MinPartSize)
-            {
-                throw new ArgumentException($"Part {part.PartNumber} is {stored.Length} bytes; every part but the last needs {ObjectStoreLimits.MinPartSize}.", nameof(parts));
-            }
-        }
-    }
 
     private string PathOf(string key) => Path.Combine(_objects, ObjectKey.Validate(key));
 

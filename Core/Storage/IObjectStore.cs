@@ -85,4 +85,32 @@ public static class ObjectStoreLimits
     public const int DefaultPartSize = 8 * 1024 * 1024;
 
     public const int MaxParts = 10_000;
+
+    /// <summary>S3's rules for completing a multipart upload, applied by every store alike.</summary>
+    public static void ValidateCompletion(IReadOnlyList<UploadedPart> parts, IReadOnlyDictionary<int, UploadedPart> received)
+    {
+        if (parts.Count == 0)
+        {
+            throw new ArgumentException("A multipart upload needs at least one part.", nameof(parts));
+        }
+
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var part = parts[i];
+            if (i > 0 && part.PartNumber <= parts[i - 1].PartNumber)
+            {
+                throw new ArgumentException("Parts must be listed in ascending order of part number.", nameof(parts));
+            }
+
+            if (!received.TryGetValue(part.PartNumber, out var stored) || stored.ETag != part.ETag)
+            {
+                throw new ArgumentException($"Part {part.PartNumber} was not received (or was sent again since); upload it first.", nameof(parts));
+            }
+
+            if (i < parts.Count - 1 && stored.Length < ObjectStoreLimits.MinPartSize)
+            {
+                throw new ArgumentException($"Part {part.PartNumber} is {stored.Length} bytes; every part but the last needs {ObjectStoreLimits.MinPartSize}.", nameof(parts));
+            }
+        }
+    }
 }

@@ -247,7 +247,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     public async Task<ObjectInfo> CompleteMultipartAsync(string key, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken ct = default)
     {
         var received = (await ListPartsAsync(key, uploadId, ct)).ToDictionary(p => p.PartNumber);
-        FileSystemObjectStore.ValidateCompletion(parts, received);
+        ObjectStoreLimits.ValidateCompletion(parts, received);
         var done = await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
         {
             BucketName = _settings.Bucket,
@@ -333,22 +333,8 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return new UploadedPart(partNumber, response.ETag, count);
     }
 
-    private static async Task<int> FillAsync(Stream content, byte[] buffer, int count, CancellationToken ct)
-    {
-        var filled = 0;
-        while (filled < count)
-        {
-            var read = await content.ReadAsync(buffer.AsMemory(filled, count - filled), ct);
-            if (read == 0)
-            {
-                break;
-            }
-
-            filled += read;
-        }
-
-        return filled;
-    }
+    private static ValueTask<int> FillAsync(Stream content, byte[] buffer, int count, CancellationToken ct) =>
+        content.ReadAtLeastAsync(buffer.AsMemory(0, count), count, throwOnEndOfStream: false, ct);
 
     private static void CheckLength(string key, long? expected, long actual)
     {

@@ -2,10 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text;
-using Amazon.S3;
-using Amazon.S3.Model;
 
 namespace Platform.Tests.Fixtures;
 

@@ -1,0 +1,22 @@
+using Platform.Core.Persistence;
+
+namespace Platform.Core.Datasets;
+
+public sealed class StoredObject
+{
+    public Guid AccountId { get; init; }
+    public string ObjectKey { get; init; } = "";
+    public long Size { get; init; }
+}
+
+/// <summary>
+/// The objects each account keeps, each once however many versions refer to it: what storage usage and quotas count.
+/// </summary>
+public static class StoredObjects
+{
+    public static IQueryable<StoredObject> Of(PlatformDbContext db) =>
+        (from f in db.ArtifactFiles
+         join v in db.ArtifactVersions on f.VersionId equals v.Id
+         join a in db.Artifacts on v.ArtifactId equals a.Id
+         select new StoredObject { AccountId = a.AccountId, ObjectKey = f.ObjectKey, Size = f.Size }).Distinct();
+}
