@@ -40,7 +40,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["userId"] = aliceMember.Id.ToString(),
             ["invitationId"] = invitation.GetProperty("id").GetGuid().ToString(),
             ["keyId"] = aliceKeyId.ToString(),
-            ["datasetId"] = datasetId.ToString(),
+            ["id"] = datasetId.ToString(),
             ["version"] = "1",
             ["path"] = "data/a.csv",
             ["shareId"] = share.GetProperty("id").GetGuid().ToString(),
@@ -125,7 +125,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var failures = new List<string>();
         // Uploads take file bodies of any size by design (they are bounded by the storage quota instead).
         var uploads = await UploadOperationsAsync();
-        Assert.Contains(("PUT", "/api/v1/datasets/{datasetId}/draft/files/{path}"), uploads);
+        Assert.Contains(("PUT", "/api/v1/datasets/{id}/draft/files/{path}"), uploads);
         foreach (var (method, template) in (await OperationsAsync()).Where(o => o.Method is "POST" or "PUT" or "PATCH").Except(uploads))
         {
             var (url, _) = Fill(template, SampleIds, failures);
@@ -149,7 +149,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["userId"] = Guid.NewGuid().ToString(),
         ["invitationId"] = Guid.NewGuid().ToString(),
         ["keyId"] = Guid.NewGuid().ToString(),
-        ["datasetId"] = Guid.NewGuid().ToString(),
+        ["id"] = Guid.NewGuid().ToString(),
         ["version"] = "1",
         ["path"] = "data/a.csv",
         ["shareId"] = Guid.NewGuid().ToString(),

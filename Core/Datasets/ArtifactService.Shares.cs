@@ -4,7 +4,7 @@ using Platform.Core.Common;
 
 namespace Platform.Core.Datasets;
 
-public sealed partial class DatasetService
+public partial class ArtifactService
 {
     public async Task<Result<IReadOnlyList<ShareResponse>>> ListSharesAsync(Guid userId, Guid datasetId, CancellationToken ct = default)
     {
@@ -135,7 +135,7 @@ public sealed partial class DatasetService
     /// <summary>What the caller may do with the dataset (the same rule every method applies), or null when it is not visible.</summary>
     public async Task<DatasetAccess?> AccessOfAsync(Guid userId, Guid datasetId, CancellationToken ct = default)
     {
-        var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == datasetId && a.Kind == ArtifactKind.Dataset, ct);
+        var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == datasetId && a.Kind == kind, ct);
         if (artifact is null)
         {
             return null;

@@ -10,12 +10,31 @@ using Platform.Core.Storage;
 namespace Platform.Core.Datasets;
 
 /// <summary>
-/// Datasets of the caller's accounts: a draft that takes uploads, published versions that never change, and storage
+/// Datasets and models (one machinery, <see cref="ArtifactKind"/> tells them apart) of the caller's accounts: a draft that takes uploads, published versions that never change, and storage
 /// that is freed as soon as no version refers to an object. Access follows account roles (viewers read, members
 /// write); a dataset outside the caller's accounts is not found.
 /// </summary>
-public sealed partial class DatasetService(PlatformDbContext db, AccountService accounts, IObjectStore store, TimeProvider clock)
+public partial class ArtifactService(ArtifactKind kind, PlatformDbContext db, AccountService accounts, IObjectStore store, TimeProvider clock)
 {
+    /// <summary>"dataset" or "model", for messages.</summary>
+    private readonly string noun = kind == ArtifactKind.Model ? "model" : "dataset";
+
+    /// <summary>"Dataset" or "Model", for not-found messages.</summary>
+    private string Noun => kind == ArtifactKind.Model ? "Model" : "Dataset";
+
+    public ArtifactKind Kind => kind;
+
+    /// <summary>For the kind-specific services built on this one (models add metadata and aliases).</summary>
+    protected PlatformDbContext Db => db;
+
+    protected TimeProvider Clock => clock;
+
+    /// <summary>
+    /// Checks the caller may do <paramref name="need"/> with an artifact of this kind; not visible is not found.
+    /// </summary>
+    protected Task<Result<Artifact>> RequireAsync(Guid userId, Guid artifactId, DatasetAccess need, CancellationToken ct) =>
+        FindAsync(userId, artifactId, need, ct);
+
     public const int MaxFilePageSize = 1000;
 
     public async Task<Result<DatasetResponse>> CreateAsync(Guid userId, CreateDatasetRequest request, CancellationToken ct = default)
@@ -23,7 +42,7 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
         var accountId = request.AccountId ?? (await accounts.GetCurrentAsync(userId, ct))?.Id;
         if (accountId is null)
         {
-            return Error.Invalid("accountId", "Choose the account the dataset belongs to.");
+            return Error.Invalid("accountId", $"Choose the account the {noun} belongs to.");
         }
 
         var access = await accounts.RequireRoleAsync(userId, accountId.Value, AccountRole.Member, ct);
@@ -39,9 +58,9 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
         }
 
         var name = request.Name!.Trim();
-        if (await db.Artifacts.AnyAsync(a => a.AccountId == accountId && a.Kind == ArtifactKind.Dataset && a.Name == name, ct))
+        if (await db.Artifacts.AnyAsync(a => a.AccountId == accountId && a.Kind == kind && a.Name == name, ct))
         {
-            return Error.Invalid("name", $"The account already has a dataset named '{name}'.");
+            return Error.Invalid("name", $"The account already has a {noun} named '{name}'.");
         }
 
         var now = clock.GetUtcNow();
@@ -49,7 +68,7 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
         {
             Id = Guid.CreateVersion7(),
             AccountId = accountId.Value,
-            Kind = ArtifactKind.Dataset,
+            Kind = kind,
             Name = name,
             Description = request.Description?.Trim() ?? "",
             License = string.IsNullOrWhiteSpace(request.License) ? null : request.License.Trim(),
@@ -285,3 +304,7 @@ public sealed partial class DatasetService(PlatformDbContext db, AccountService 
         return new StorageUsage(accountId, used, quota);
     }
 }
+
+/// <summary>Datasets: the artifact machinery for <see cref="ArtifactKind.Dataset"/>.</summary>
+public sealed class DatasetService(PlatformDbContext db, AccountService accounts, IObjectStore store, TimeProvider clock)
+    : ArtifactService(ArtifactKind.Dataset, db, accounts, store, clock);

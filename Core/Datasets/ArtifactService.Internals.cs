@@ -6,7 +6,7 @@ using Platform.Core.Common;
 
 namespace Platform.Core.Datasets;
 
-public sealed partial class DatasetService
+public partial class ArtifactService
 {
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,99}$")]
     private static partial Regex NamePattern();
@@ -18,23 +18,23 @@ public sealed partial class DatasetService
     /// </summary>
     private async Task<Result<Artifact>> FindAsync(Guid userId, Guid datasetId, DatasetAccess need, CancellationToken ct)
     {
-        var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == datasetId && a.Kind == ArtifactKind.Dataset, ct);
+        var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == datasetId && a.Kind == kind, ct);
         if (artifact is null)
         {
-            return Error.NotFound("Dataset");
+            return Error.NotFound(Noun);
         }
 
         var (role, shared) = await GrantsAsync(userId, artifact, ct);
         var level = Level(artifact, role, shared);
         if (level is null)
         {
-            return Error.NotFound("Dataset");
+            return Error.NotFound(Noun);
         }
 
         return level >= need ? artifact
-            : need == DatasetAccess.Write && role is null ? Error.Forbidden("You have read access to this dataset; ask its owners for write access.")
-            : role is not null ? Error.Forbidden($"This needs the member role in the account that owns the dataset; you are {role.Value.ToApi()}.")
-            : Error.Forbidden("Only members of the account that owns the dataset can do this.");
+            : need == DatasetAccess.Write && role is null ? Error.Forbidden($"You have read access to this {noun}; ask its owners for write access.")
+            : role is not null ? Error.Forbidden($"This needs the member role in the account that owns the {noun}; you are {role.Value.ToApi()}.")
+            : Error.Forbidden($"Only members of the account that owns the {noun} can do this.");
     }
 
     /// <summary>The caller's role in the owning account, or else the strongest share to them or one of their accounts.</summary>
@@ -70,7 +70,7 @@ public sealed partial class DatasetService
         IQueryable<Artifact> artifacts, int? page, int? pageSize, string? search, CancellationToken ct)
     {
         var (p, size) = Paging.Normalize(page, pageSize);
-        var query = artifacts.AsNoTracking().Where(a => a.Kind == ArtifactKind.Dataset);
+        var query = artifacts.AsNoTracking().Where(a => a.Kind == kind);
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = $"%{search.Trim()}%";
