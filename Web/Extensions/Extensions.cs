@@ -66,6 +66,8 @@ public static class Extensions
     [
         "/Account/Login", "/Account/Register", "/Account/ForgotPassword", "/Account/ResetPassword",
         "/Account/AccessDenied", "/Account/Lockout", "/Invitations/Accept", "/Error",
+        // Checks the admin's anonymous-catalog setting itself and sends visitors to sign in when it is off.
+        "/Datasets/Public",
     ];
 
     public static WebApplication UseWebPipeline(this WebApplication app)

@@ -8,7 +8,7 @@ using Platform.Web.Identity;
 namespace Platform.Web.Pages.Admin;
 
 /// <summary>
-/// The platform at a glance: component health, the registration mode and the users. Reaching this page at all needs
+/// The platform at a glance: component health, the registration mode, the public catalog's visibility and the users. Reaching this page at all needs
 /// the PlatformAdmin policy (a database check on every request); the actions here are Core's admin operations.
 /// </summary>
 public sealed class IndexModel(AdminService admin, ComponentHealthService health, CurrentUser currentUser) : PageModel
@@ -43,6 +43,17 @@ public sealed class IndexModel(AdminService admin, ComponentHealthService health
         var message = result.Value?.RegistrationMode == "invite-only"
             ? "Registration is now by invitation only."
             : "Registration is now open to anyone who can reach this site.";
+        return this.RedirectOrFail(outcome, message, () => RedirectToPage());
+    }
+
+    /// <summary>Whether visitors who are not signed in may list the public catalog (signed-in users always can).</summary>
+    public async Task<IActionResult> OnPostCatalogAsync(bool anonymous, CancellationToken ct)
+    {
+        var result = await admin.UpdateSettingsAsync(new UpdateSettingsRequest(null, anonymous), ct);
+        Result outcome = result.IsSuccess ? Result.Success : result.Error!;
+        var message = anonymous
+            ? "Visitors who are not signed in can now list the public catalog; downloading still needs an account."
+            : "The public catalog is now for signed-in users only.";
         return this.RedirectOrFail(outcome, message, () => RedirectToPage());
     }
 

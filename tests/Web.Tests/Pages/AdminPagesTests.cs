@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Core.Datasets;
 
 namespace Platform.Web.Tests.Pages;
 
@@ -34,6 +36,56 @@ public sealed class AdminPagesTests(AdminPagesTests.AdminFixture app) : IClassFi
         Assert.Equal(HttpStatusCode.Forbidden, page.Status);
         Assert.Contains("You do not have access to this page", page.Text);
         Assert.DoesNotContain("href=\"/Admin\"", page.Html);
+    }
+
+    [Fact]
+    public async Task PublicCatalog_IsForSignedInUsers_UntilTheAdminOpensItToVisitors()
+    {
+        var owner = await app.Web.NewUserAsync();
+        var ownerId = await UserIdAsync(owner.Email);
+        var name = $"open-{Guid.NewGuid():N}"[..20];
+        using (var scope = app.Web.Factory.Services.CreateScope())
+        {
+            var datasets = scope.ServiceProvider.GetRequiredService<DatasetService>();
+            var created = await datasets.CreateAsync(ownerId, new CreateDatasetRequest(null, name, "Open data for all", "CC0-1.0", ["open"]));
+            var bytes = "x,y\n1,2\n"u8.ToArray();
+            Assert.True((await datasets.UploadAsync(ownerId, created.Value!.Id, "data.csv", new MemoryStream(bytes), bytes.Length)).IsSuccess);
+            Assert.True((await datasets.PublishAsync(ownerId, created.Value.Id)).IsSuccess);
+            Assert.True((await datasets.SetPublicAsync(ownerId, created.Value.Id, true)).IsSuccess);
+        }
+
+        var visitor = app.Web.NewBrowser();
+        var closed = await visitor.GetAsync("/Datasets/Public");
+        Assert.Equal(HttpStatusCode.Redirect, closed.Status);
+        Assert.StartsWith("/Account/Login", closed.Location!.OriginalString.Replace("http://localhost", ""));
+
+        var stranger = await app.Web.NewUserAsync();
+        var signedIn = await stranger.GetAsync($"/Datasets/Public?q={name}");
+        Assert.Equal(HttpStatusCode.OK, signedIn.Status);
+        Assert.Contains(name, signedIn.Text);
+        Assert.Contains("CC0-1.0", signedIn.Text);
+        Assert.Matches($"<a [^>]*href=\"/Datasets/[0-9a-f-]{{36}}\"[^>]*>{name}</a>", signedIn.Html);
+
+        var opened = await app.Admin.PostAsync("/Admin?handler=Catalog", ("anonymous", "true"), ("anonymous", "false"));
+        Assert.Equal(HttpStatusCode.Redirect, opened.Status);
+        Assert.Contains("Visitors who are not signed in can now list the public catalog", (await app.Admin.GetAsync("/Admin")).Text);
+        Assert.Matches("id=\"catalog-anonymous\" value=\"true\" checked=\"checked\"", (await app.Admin.GetAsync("/Admin")).Html);
+        try
+        {
+            var open = await visitor.GetAsync($"/Datasets/Public?q={name}");
+            Assert.Equal(HttpStatusCode.OK, open.Status);
+            Assert.Contains(name, open.Text);
+            Assert.Contains("Sign in to open or download them", open.Text);
+            Assert.DoesNotContain($">{name}</a>", open.Html);
+            Assert.Equal(HttpStatusCode.Redirect, (await visitor.GetAsync("/Datasets")).Status);
+        }
+        finally
+        {
+            Assert.Equal(HttpStatusCode.Redirect, (await app.Admin.PostAsync("/Admin?handler=Catalog", ("anonymous", "false"))).Status);
+        }
+
+        Assert.DoesNotMatch("id=\"catalog-anonymous\" value=\"true\" checked", (await app.Admin.GetAsync("/Admin")).Html);
+        Assert.Equal(HttpStatusCode.Redirect, (await visitor.GetAsync("/Datasets/Public")).Status);
     }
 
     [Fact]
