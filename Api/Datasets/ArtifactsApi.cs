@@ -29,7 +29,8 @@ public static class ArtifactsApi
         group.MapPost("/{id:guid}/draft/publish", Publish<TService>).WithSummary("Freeze the draft as the next version, with its manifest.");
         group.MapGet("/{id:guid}/versions/{version}/files", ListFiles<TService>)
             .WithSummary("Files of a version ('draft', 'latest' or a number) in path order; pass 'next' as 'after' for the next page.");
-        group.MapGet("/{id:guid}/versions/{version}/files/{**path}", Download<TService>).WithSummary("Download a file; supports Range.");
+        group.MapGet("/{id:guid}/versions/{version}/files/{**path}", Download<TService>)
+            .WithSummary("Download a file; supports Range. With redirect=true and an S3 store: 302 to a presigned link valid 60 seconds.");
         group.MapDelete("/{id:guid}/versions/{version}", DeleteVersion<TService>).WithSummary("Delete a published version; unshared storage is freed.");
         group.MapGet("/{id:guid}/shares", ListShares<TService>).WithSummary($"Who the {noun} is shared with (members of the owning account).");
         group.MapPost("/{id:guid}/shares", Share<TService>).WithSummary("Share read or write with a user (by e-mail) or an account.");
@@ -106,9 +107,25 @@ public static class ArtifactsApi
     /// nosniff, so user content is never rendered as a page of ours.
     /// </summary>
     public static async Task<IResult> Download<TService>(
-        Guid id, string version, string path, HttpContext http, ClaimsPrincipal user, TService artifacts, CancellationToken ct)
+        Guid id, string version, string path, bool? redirect, HttpContext http, ClaimsPrincipal user, TService artifacts, CancellationToken ct)
         where TService : ArtifactService
     {
+        if (redirect == true)
+        {
+            // S3: send the client straight to the store with a link that lives a minute; other stores stream below.
+            var presigned = await artifacts.PresignFileAsync(user.UserId(), id, version, Uri.UnescapeDataString(path), ct);
+            if (!presigned.IsSuccess)
+            {
+                return ApiResults.Problem(presigned.Error!);
+            }
+
+            if (presigned.Value is { } url)
+            {
+                http.Response.Headers.CacheControl = "no-store";
+                return TypedResults.Redirect(url.AbsoluteUri);
+            }
+        }
+
         var range = ParseRange(http.Request.Headers.Range.ToString());
         var opened = await artifacts.OpenFileAsync(user.UserId(), id, version, Uri.UnescapeDataString(path), range, ct);
         if (!opened.IsSuccess)

@@ -282,6 +282,8 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             Expires = DateTime.UtcNow + expiry,
             Protocol = _settings.Endpoint.Scheme == Uri.UriSchemeHttps ? Protocol.HTTPS : Protocol.HTTP,
         };
+        // Whatever the object is, the browser gets an opaque download, never a page to render.
+        request.ResponseHeaderOverrides.ContentType = "application/octet-stream";
         if (downloadFileName is not null)
         {
             request.ResponseHeaderOverrides.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = downloadFileName }.ToString();

@@ -181,6 +181,8 @@ public sealed class DatasetsApiTests(ApiFactory factory) : IClassFixture<ApiFact
 
         Assert.Contains("shared-set", await reader.Client.GetStringAsync("/api/v1/datasets"));
         Assert.Equal("a,b\n", await reader.Client.GetStringAsync($"/api/v1/datasets/{id}/versions/1/files/data.csv"));
+        // The filesystem store cannot presign, so redirect=true streams the file like a plain request.
+        Assert.Equal("a,b\n", await reader.Client.GetStringAsync($"/api/v1/datasets/{id}/versions/1/files/data.csv?redirect=true"));
         var write = await UploadAsync(reader, id, "mine.txt", [1]);
         Assert.Contains("read access", (await write.AssertProblemAsync(HttpStatusCode.Forbidden)).Detail());
         await (await reader.Client.DeleteAsync($"/api/v1/datasets/{id}")).AssertProblemAsync(HttpStatusCode.Forbidden);

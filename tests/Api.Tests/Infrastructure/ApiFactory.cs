@@ -13,11 +13,12 @@ using Platform.Tests.Fixtures;
 namespace Platform.Api.Tests.Infrastructure;
 
 /// <summary>The Api over a fresh, migrated PostgreSQL database of its own (one per test class).</summary>
-public sealed class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetime
+public class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetime
 {
     public const long DefaultBodyLimit = Platform.Api.Infrastructure.RequestSizeGuard.DefaultLimit;
 
     private string _connectionString = "";
+    private string _objectStore = "";
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<TestUser>>> _named = new();
     private int _userCounter;
 
@@ -31,7 +32,11 @@ public sealed class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetim
         var server = await PostgresServer.GetAsync();
         _connectionString = await server.CreateDatabaseAsync("api");
         await DatabaseMigrator.MigrateAsync(_connectionString);
+        _objectStore = await ObjectStoreAsync();
     }
+
+    /// <summary>The objectstore connection string: a filesystem folder here, a real S3 bucket in <see cref="S3ApiFactory"/>.</summary>
+    protected virtual Task<string> ObjectStoreAsync() => Task.FromResult($"Folder={ObjectsFolder}");
 
     async Task IAsyncLifetime.DisposeAsync()
     {
@@ -45,7 +50,7 @@ public sealed class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetim
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:platformdb", _connectionString);
-        builder.UseSetting("ConnectionStrings:objectstore", $"Folder={ObjectsFolder}");
+        builder.UseSetting("ConnectionStrings:objectstore", _objectStore);
         builder.UseSetting("Platform:PublicUrl", "http://platform.test");
         builder.UseEnvironment("Production");
     }
@@ -113,3 +118,17 @@ public sealed class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetim
 }
 
 public sealed record TestUser(Guid Id, string Email, Guid AccountId, string Key, HttpClient Client);
+
+/// <summary>The API over a real S3 server (Swift's s3api from the fixtures) with a bucket of its own.</summary>
+public sealed class S3ApiFactory : ApiFactory
+{
+    public SwiftS3Server S3 { get; private set; } = null!;
+
+    protected override async Task<string> ObjectStoreAsync()
+    {
+        S3 = await SwiftS3Server.GetAsync();
+        var bucket = await S3.CreateBucketAsync("api");
+        return $"Endpoint={S3.Endpoint};Bucket={bucket};AccessKey={S3.AccessKey};SecretKey={S3.SecretKey};" +
+            $"Region={S3.Region};CaCertificate={S3.CaCertificatePath}";
+    }
+}

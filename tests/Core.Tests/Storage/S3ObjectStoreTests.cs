@@ -57,6 +57,21 @@ public sealed class S3ObjectStoreTests : ObjectStoreContract, IAsyncLifetime, ID
     }
 
     [Fact]
+    public async Task PresignedRead_IsRefusedOnceExpired()
+    {
+        await _store.PutAsync("presigned/short.txt", new MemoryStream([1, 2, 3]), 3);
+        var url = _store.PresignRead("presigned/short.txt", TimeSpan.FromSeconds(2))!;
+        using var http = _server.CreateHttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(url)).StatusCode);
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+
+        using var expired = await http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.Forbidden, expired.StatusCode);
+        Assert.Contains("expired", await expired.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task WrongSecret_IsRefusedByTheServer()
     {
         using var store = new S3ObjectStore(Settings("contract", secret: "wrong-secret"));
