@@ -100,7 +100,7 @@ public partial class ArtifactService
         var versions = await db.ArtifactVersions.AsNoTracking().Where(v => v.ArtifactId == datasetId).ToListAsync(ct);
         var draft = versions.Single(v => v.Number is null);
         return new DatasetResponse(artifact.Id, artifact.AccountId, artifact.Name, artifact.Description, artifact.License, artifact.Tags,
-            artifact.CreatedAt, artifact.UpdatedAt, versions.Max(v => v.Number), ToSummary(draft), artifact.IsPublic);
+            artifact.CreatedAt, artifact.UpdatedAt, versions.Max(v => v.Number), await DraftSummaryAsync(draft, ct), artifact.IsPublic);
     }
 
     private static FieldErrors Validate(CreateDatasetRequest request)
@@ -131,6 +131,12 @@ public partial class ArtifactService
 
     private async Task<Error?> QuotaErrorAsync(Guid accountId, long adding, CancellationToken ct)
     {
+        // Counting usage reads every file row of the account; an account without a quota (the default) skips it.
+        if (await db.Accounts.Where(a => a.Id == accountId).Select(a => a.StorageQuotaBytes).FirstOrDefaultAsync(ct) is null)
+        {
+            return null;
+        }
+
         var usage = await UsageOfAsync(accountId, ct);
         return usage.QuotaBytes is { } quota && usage.UsedBytes + adding > quota
             ? new Error(ErrorKind.Validation, $"Storage quota exceeded: this file is {adding} bytes and the account has {usage.LeftBytes} of {quota} bytes left.",
@@ -138,28 +144,85 @@ public partial class ArtifactService
             : null;
     }
 
-    /// <summary>Adds or replaces the file in the draft; returns the object key of a replaced file, to free if unshared.</summary>
+    /// <summary>
+    /// Adds or replaces the file in the draft; returns the object key of a replaced file, to free if unshared.
+    /// Uploads hold the draft row FOR SHARE, so any number of them commit side by side (a folder of 100,000 files is not
+    /// queued behind one lock), while a publish (FOR UPDATE) waits for them and they wait for it: a file lands in the
+    /// draft before or after a publish, never in a version once it is published.
+    /// </summary>
     private async Task<string?> PutIntoDraftAsync(Guid datasetId, ArtifactFile file, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var draft = await LockDraftAsync(datasetId, ct);
-        file.VersionId = draft.Id;
-        var existing = await db.ArtifactFiles.FirstOrDefaultAsync(f => f.VersionId == draft.Id && f.Path == file.Path, ct);
-        if (existing is not null)
+        file.VersionId = await ShareLockDraftAsync(datasetId, ct);
+        string? replaced = null;
+        for (var attempt = 0; ; attempt++)
         {
-            draft.TotalBytes -= existing.Size;
-            draft.FileCount--;
-            db.ArtifactFiles.Remove(existing);
-            await db.SaveChangesAsync(ct);
+            var existing = await db.Database.SqlQuery<string>(
+                    $"""SELECT "ObjectKey" AS "Value" FROM "ArtifactFiles" WHERE "VersionId" = {file.VersionId} AND "Path" = {file.Path} FOR UPDATE""")
+                .ToListAsync(ct);
+            if (existing.Count == 1)
+            {
+                replaced = existing[0];
+                await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"""
+                    UPDATE "ArtifactFiles" SET "Size" = {file.Size}, "Sha256" = {file.Sha256}, "ObjectKey" = {file.ObjectKey}, "AddedAt" = {file.AddedAt}
+                    WHERE "VersionId" = {file.VersionId} AND "Path" = {file.Path}
+                    """, ct);
+                break;
+            }
+
+            // Another upload of the same path may insert first; then this one replaces it on the next pass.
+            var inserted = await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""
+                INSERT INTO "ArtifactFiles" ("VersionId", "Path", "Size", "Sha256", "ObjectKey", "AddedAt")
+                VALUES ({file.VersionId}, {file.Path}, {file.Size}, {file.Sha256}, {file.ObjectKey}, {file.AddedAt})
+                ON CONFLICT ("VersionId", "Path") DO NOTHING
+                """, ct);
+            if (inserted == 1 || attempt == 3)
+            {
+                break;
+            }
         }
 
-        db.ArtifactFiles.Add(file);
-        draft.TotalBytes += file.Size;
-        draft.FileCount++;
-        await db.SaveChangesAsync(ct);
-        await db.Artifacts.Where(a => a.Id == datasetId).ExecuteUpdateAsync(s => s.SetProperty(a => a.UpdatedAt, file.AddedAt), ct);
         await tx.CommitAsync(ct);
-        return existing?.ObjectKey;
+        await TouchAsync(datasetId, file.AddedAt, ct);
+        return replaced;
+    }
+
+    /// <summary>
+    /// The draft's id, its row held FOR SHARE until the transaction ends. A publish that got there first turns the
+    /// draft into a version and opens a new one; the statement then finds no draft row and looks again.
+    /// </summary>
+    private async Task<Guid> ShareLockDraftAsync(Guid datasetId, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var ids = await db.Database.SqlQuery<Guid>(
+                    $"""SELECT "Id" AS "Value" FROM "ArtifactVersions" WHERE "ArtifactId" = {datasetId} AND "Number" IS NULL FOR SHARE""")
+                .ToListAsync(ct);
+            if (ids.Count == 1 || attempt == 5)
+            {
+                return ids.Count == 1 ? ids[0] : throw new InvalidOperationException($"Artifact {datasetId} has no draft.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves UpdatedAt forward, at most once a second: during a folder upload most calls change nothing and so take no
+    /// lock on the artifact row, which would otherwise queue every upload behind the one before.
+    /// </summary>
+    private Task TouchAsync(Guid artifactId, DateTimeOffset at, CancellationToken ct)
+    {
+        var before = at.AddSeconds(-1);
+        return db.Artifacts.Where(a => a.Id == artifactId && a.UpdatedAt < before).ExecuteUpdateAsync(s => s.SetProperty(a => a.UpdatedAt, at), ct);
+    }
+
+    /// <summary>The draft's file count and bytes, counted from its rows (uploads do not keep counters on the draft row).</summary>
+    private async Task<VersionSummary> DraftSummaryAsync(ArtifactVersion draft, CancellationToken ct)
+    {
+        var totals = await db.ArtifactFiles.Where(f => f.VersionId == draft.Id)
+            .GroupBy(_ => 1).Select(g => new { Count = g.Count(), Bytes = g.Sum(f => f.Size) }).FirstOrDefaultAsync(ct);
+        return ToSummary(draft) with { FileCount = totals?.Count ?? 0, TotalBytes = totals?.Bytes ?? 0 };
     }
 
     /// <summary>The draft row, locked for the transaction so concurrent uploads and a publish serialise on it.</summary>
@@ -216,6 +279,7 @@ public partial class ArtifactService
 
     private static DatasetFileResponse ToResponse(ArtifactFile f) => new(f.Path, f.Size, f.Sha256, f.AddedAt);
 
+    /// <summary>A version as stored; for the draft, whose counters are not kept, use <see cref="DraftSummaryAsync"/>.</summary>
     private static VersionSummary ToSummary(ArtifactVersion v) =>
         new(v.Number?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "draft", v.FileCount, v.TotalBytes, v.CreatedAt, v.PublishedAt, v.ManifestSha256);
 }

@@ -218,7 +218,10 @@ public partial class ArtifactService(ArtifactKind kind, PlatformDbContext db, Ac
             : new DatasetFileDownload(ToResponse(file), reader);
     }
 
-    /// <summary>Freezes the draft as the next version (with its manifest) and opens a new draft holding the same files.</summary>
+    /// <summary>
+    /// Freezes the draft as the next version (with its manifest, file count and bytes) and opens a new draft holding the
+    /// same files. It holds the draft row FOR UPDATE, so uploads in flight finish before and later ones go to the new draft.
+    /// </summary>
     public async Task<Result<VersionSummary>> PublishAsync(Guid userId, Guid datasetId, CancellationToken ct = default)
     {
         var found = await FindAsync(userId, datasetId, DatasetAccess.Write, ct);
@@ -229,18 +232,23 @@ public partial class ArtifactService(ArtifactKind kind, PlatformDbContext db, Ac
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var draft = await LockDraftAsync(datasetId, ct);
-        if (draft.FileCount == 0)
-        {
-            return Error.Conflict("The draft has no files: upload some before publishing.");
-        }
-
         var manifest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var (count, bytes) = (0, 0L);
         await foreach (var f in db.ArtifactFiles.AsNoTracking().Where(f => f.VersionId == draft.Id).OrderBy(f => f.Path)
                            .Select(f => new { f.Path, f.Size, f.Sha256 }).AsAsyncEnumerable().WithCancellation(ct))
         {
             manifest.AppendData(Encoding.UTF8.GetBytes($"{f.Path}\t{f.Size}\t{f.Sha256}\n"));
+            count++;
+            bytes += f.Size;
         }
 
+        if (count == 0)
+        {
+            return Error.Conflict("The draft has no files: upload some before publishing.");
+        }
+
+        draft.FileCount = count;
+        draft.TotalBytes = bytes;
         var now = clock.GetUtcNow();
         draft.Number = (await db.ArtifactVersions.Where(v => v.ArtifactId == datasetId).MaxAsync(v => v.Number, ct) ?? 0) + 1;
         draft.PublishedAt = now;

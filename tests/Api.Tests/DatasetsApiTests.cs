@@ -24,6 +24,57 @@ public sealed class DatasetsApiTests(ApiFactory factory) : IClassFixture<ApiFact
         user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{user.AccountId}/storage").ContinueWith(t => t.Result.GetProperty("usedBytes").GetInt64());
 
     [Fact]
+    public async Task ConcurrentUploads_AndAPublishAmongThem_LoseNothing_AndNeverChangeTheVersion()
+    {
+        var user = await factory.CreateUserAsync();
+        var id = await CreateAsync(user, "concurrent");
+        var uploads = Enumerable.Range(0, 60).Select(i => UploadAsync(user, id, $"part-{i:D2}.txt", [(byte)i])).ToList();
+        await Task.Delay(50);
+        var publish = user.Client.PostAsync($"/api/v1/datasets/{id}/draft/publish", null);
+        foreach (var upload in uploads)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await upload).StatusCode);
+        }
+
+        var published = await (await publish).Content.ReadFromJsonAsync<JsonElement>();
+        var counted = published.GetProperty("fileCount").GetInt32();
+        var v1 = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}/versions/1/files?limit=1000");
+        Assert.Equal(counted, v1.GetProperty("items").GetArrayLength());
+        var draft = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}/versions/draft/files?limit=1000");
+        Assert.Equal(60, draft.GetProperty("items").GetArrayLength());
+        var dataset = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}");
+        Assert.Equal(60, dataset.GetProperty("draft").GetProperty("fileCount").GetInt32());
+        Assert.Equal(60, dataset.GetProperty("draft").GetProperty("totalBytes").GetInt64());
+
+        // A second publish sees the same rows the first froze plus the rest, and version 1 kept exactly its own.
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.PostAsync($"/api/v1/datasets/{id}/draft/publish", null)).StatusCode);
+        var again = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}/versions/1/files?limit=1000");
+        Assert.Equal(counted, again.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ConcurrentUploads_OfOnePath_LeaveOneFile_AndFreeTheObjectsTheyReplaced()
+    {
+        var user = await factory.CreateUserAsync();
+        var id = await CreateAsync(user, "same-path");
+        var objectsBefore = CountObjects();
+        var uploads = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => UploadAsync(user, id, "model.bin", RandomNumberGenerator.GetBytes(1000 + i))));
+
+        Assert.All(uploads, u => Assert.Equal(HttpStatusCode.OK, u.StatusCode));
+        var draft = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}/versions/draft/files");
+        var only = Assert.Single(draft.GetProperty("items").EnumerateArray());
+        Assert.Equal(objectsBefore + 1, CountObjects());
+        Assert.Equal(only.GetProperty("size").GetInt64(), await UsedAsync(user));
+    }
+
+    /// <summary>Objects the filesystem store keeps (under objects/; temporary and multipart files live elsewhere).</summary>
+    private int CountObjects()
+    {
+        var objects = Path.Combine(factory.ObjectsFolder, "objects");
+        return Directory.Exists(objects) ? Directory.EnumerateFiles(objects, "*", SearchOption.AllDirectories).Count() : 0;
+    }
+
+    [Fact]
     public async Task Create_ValidatesTheName_AndRefusesDuplicates()
     {
         var user = await factory.CreateUserAsync();

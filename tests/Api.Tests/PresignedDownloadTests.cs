@@ -27,7 +27,7 @@ public sealed class PresignedDownloadTests(S3ApiFactory factory) : IClassFixture
         Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
         var link = redirect.Headers.Location!;
         Assert.Equal(factory.S3.Endpoint.Authority, link.Authority);
-        Assert.Contains("X-Amz-Expires=60", link.Query);
+        Assert.Matches("X-Amz-Expires=6[01](&|$)", link.Query);
         Assert.Contains("no-store", redirect.Headers.CacheControl?.ToString());
         using var s3 = factory.S3.CreateHttpClient();
         using (var direct = await s3.GetAsync(link))
