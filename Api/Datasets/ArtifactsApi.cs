@@ -26,6 +26,8 @@ public static class ArtifactsApi
             // Any content type: browsers send the file's own (text/csv, image/png); the body is stored as it is.
             .Accepts<Stream>("application/octet-stream", "*/*")
             .WithSummary("Upload one file into the draft (the body is the file); replaces a file at the same path.");
+        group.MapDelete("/{id:guid}/draft/files/{**path}", DeleteDraftFile<TService>)
+            .WithSummary("Remove a file from the draft; published versions keep theirs. Storage no version uses is freed.");
         group.MapPost("/{id:guid}/draft/publish", Publish<TService>).WithSummary("Freeze the draft as the next version, with its manifest.");
         group.MapGet("/{id:guid}/versions/{version}/files", ListFiles<TService>)
             .WithSummary("Files of a version ('draft', 'latest' or a number) in path order; pass 'next' as 'after' for the next page.");
@@ -66,6 +68,11 @@ public static class ArtifactsApi
             return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Upload incomplete");
         }
     }
+
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteDraftFile<TService>(
+        Guid id, string path, ClaimsPrincipal user, TService artifacts, CancellationToken ct)
+        where TService : ArtifactService =>
+        ApiResults.NoContent(await artifacts.DeleteDraftFileAsync(user.UserId(), id, Uri.UnescapeDataString(path), ct));
 
     public static async Task<Results<Ok<VersionSummary>, ValidationProblem, ProblemHttpResult>> Publish<TService>(
         Guid id, ClaimsPrincipal user, TService artifacts, CancellationToken ct)

@@ -75,6 +75,33 @@ public sealed class DatasetsApiTests(ApiFactory factory) : IClassFixture<ApiFact
     }
 
     [Fact]
+    public async Task DeleteDraftFile_RemovesItFromTheDraftOnly_AndFreesWhatNoVersionUses()
+    {
+        var owner = await factory.CreateUserAsync();
+        var reader = await factory.CreateUserAsync();
+        var id = await CreateAsync(owner, "pruned");
+        await UploadAsync(owner, id, "keep.txt", new byte[100]);
+        await UploadAsync(owner, id, "old.txt", new byte[200]);
+        Assert.Equal(HttpStatusCode.OK, (await owner.Client.PostAsync($"/api/v1/datasets/{id}/draft/publish", null)).StatusCode);
+        await UploadAsync(owner, id, "scratch.txt", new byte[300]);
+        Assert.Equal(600, await UsedAsync(owner));
+        await owner.Client.PostAsJsonAsync($"/api/v1/datasets/{id}/shares", new { email = reader.Email, access = "read" });
+
+        await (await reader.Client.DeleteAsync($"/api/v1/datasets/{id}/draft/files/old.txt")).AssertProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.Client.DeleteAsync($"/api/v1/datasets/{id}/draft/files/old.txt")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.Client.DeleteAsync($"/api/v1/datasets/{id}/draft/files/scratch.txt")).StatusCode);
+        await (await owner.Client.DeleteAsync($"/api/v1/datasets/{id}/draft/files/scratch.txt")).AssertProblemAsync(HttpStatusCode.NotFound);
+
+        var draft = await owner.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}/versions/draft/files");
+        Assert.Equal(["keep.txt"], draft.GetProperty("items").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
+        var v1 = await owner.Client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{id}/versions/1/files");
+        Assert.Equal(2, v1.GetProperty("items").GetArrayLength());
+        // old.txt still belongs to version 1; scratch.txt belonged to nothing else and is gone.
+        Assert.Equal(300, await UsedAsync(owner));
+        Assert.Equal(200, (await owner.Client.GetByteArrayAsync($"/api/v1/datasets/{id}/versions/1/files/old.txt")).Length);
+    }
+
+    [Fact]
     public async Task Create_ValidatesTheName_AndRefusesDuplicates()
     {
         var user = await factory.CreateUserAsync();

@@ -66,6 +66,9 @@ public sealed class DetailsModel(DatasetService datasets, CurrentUser currentUse
             published.IsSuccess ? $"Published version {published.Value!.Version}: it will never change." : "", published.Value?.Version);
     }
 
+    public async Task<IActionResult> OnPostDeleteFileAsync(string path, CancellationToken ct) =>
+        Done(await datasets.DeleteDraftFileAsync(currentUser.Id, Id, path, ct), $"“{path}” was removed from the draft.", "draft");
+
     public async Task<IActionResult> OnPostDeleteVersionAsync(string version, CancellationToken ct) =>
         Done(await datasets.DeleteVersionAsync(currentUser.Id, Id, version, ct), $"Version {version} was deleted.", null);
 

@@ -40,6 +40,27 @@ public sealed partial class DatasetPagesTests(WebAppFixture app) : IClassFixture
     }
 
     [Fact]
+    public async Task Details_RemovesADraftFile_AfterConfirmation()
+    {
+        var browser = await app.NewUserAsync();
+        var id = await CreateAsync(browser, "tidy");
+        var userId = await UserIdAsync(browser.Email);
+        await UploadAsync(userId, id, "keep.txt", "keep");
+        await UploadAsync(userId, id, "drop me.txt", "drop");
+
+        var page = await browser.GetAsync($"/Datasets/{id}?v=draft");
+        Assert.Contains("data-confirm=\"Remove “drop me.txt” from the draft?", page.Html);
+
+        var removed = await browser.PostAsync($"/Datasets/{id}?handler=DeleteFile", ("path", "drop me.txt"));
+        Assert.Equal(HttpStatusCode.Redirect, removed.Status);
+        var after = await browser.GetAsync(removed.Location!.OriginalString);
+        Assert.Contains("“drop me.txt” was removed from the draft", after.Text);
+        Assert.Contains("1 files", after.Text);
+        Assert.DoesNotContain("drop me.txt</td>", after.Html);
+        Assert.Contains("keep.txt", after.Text);
+    }
+
+    [Fact]
     public async Task Create_WithABadName_ShowsTheErrorBesideTheField()
     {
         var browser = await app.NewUserAsync();
