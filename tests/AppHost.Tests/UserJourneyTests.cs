@@ -93,11 +93,10 @@ public sealed partial class UserJourneyTests : IDisposable
         await AssertSdkAsync(platform.Url, ownerKey, "datasets", "upload", "pets", folder, "--no-progress");
         await AssertSdkAsync(platform.Url, ownerKey, "datasets", "publish", "pets");
         var dataset = (await ownerHttp.GetFromJsonAsync<JsonElement>("/api/v1/datasets?search=pets")).GetProperty("items")[0];
-        var datasetId = dataset.GetProperty("id").GetGuid();
         var accountId = dataset.GetProperty("accountId").GetGuid();
-        var share = await ownerHttp.PostAsJsonAsync($"/api/v1/datasets/{datasetId}/shares", new { email = "reader@example.test", access = "read" });
-        Assert.Equal(HttpStatusCode.Created, share.StatusCode);
-        var shareId = (await share.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Contains("shared pets with user reader@example.test (read)",
+            await AssertSdkAsync(platform.Url, ownerKey, "datasets", "share", "pets", "--user", "reader@example.test"));
+        Assert.Contains("reader@example.test\tread", await AssertSdkAsync(platform.Url, ownerKey, "datasets", "shares", "pets"));
 
         // The reader, in another account, lists and downloads version 1 with the SDK.
         Assert.Contains("pets", await AssertSdkAsync(platform.Url, readerKey, "datasets", "list"));
@@ -108,7 +107,8 @@ public sealed partial class UserJourneyTests : IDisposable
         Assert.True(uploadRefused != 0, uploadOutput);
 
         // Revoked: the reader's next call is refused.
-        Assert.Equal(HttpStatusCode.NoContent, (await ownerHttp.DeleteAsync($"/api/v1/datasets/{datasetId}/shares/{shareId}")).StatusCode);
+        Assert.Contains("revoked read access of user reader@example.test to pets",
+            await AssertSdkAsync(platform.Url, ownerKey, "datasets", "unshare", "pets", "reader@example.test"));
         var (afterRevoke, revokedOutput) = await RunSdkAsync(platform.Url, readerKey, "datasets", "files", "pets@1");
         Assert.Equal(1, afterRevoke);
         Assert.Contains("not found", revokedOutput, StringComparison.OrdinalIgnoreCase);

@@ -60,6 +60,24 @@ def add_parser(commands: Any, connection: Callable[[], argparse.ArgumentParser])
     p = command("publish", "publish the draft as the next version", _publish)
     p.add_argument("ref", metavar="NAME")
 
+    p = command("share", "share a dataset read-only (or --write) with a user or an account", _share)
+    p.add_argument("ref", metavar="NAME")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", metavar="EMAIL", help="the user's e-mail")
+    who.add_argument("--account", metavar="ACCOUNT_ID", help="every member of this account")
+    p.add_argument("--write", action="store_true", help="let them upload and publish too (never delete or share)")
+
+    p = command("shares", "list who a dataset is shared with", _shares)
+    p.add_argument("ref", metavar="NAME")
+
+    p = command("unshare", "revoke a share (by e-mail, account id or share id); it stops working at once", _unshare)
+    p.add_argument("ref", metavar="NAME")
+    p.add_argument("grantee", metavar="EMAIL_OR_ID")
+
+    p = command("public", "put a dataset in the public catalog, or take it out with --off", _public)
+    p.add_argument("ref", metavar="NAME")
+    p.add_argument("--off", action="store_true", help="take it out of the catalog")
+
     p = command("delete", "delete a dataset, or one version with NAME@N", _delete)
     p.add_argument("ref", metavar="NAME[@N]")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -113,6 +131,29 @@ def _publish(client: Client, args: argparse.Namespace, out: TextIO) -> None:
     name, _ = parse_ref(args.ref)
     print(f"published {name}@{version['version']} ({version['fileCount']} files, "
           f"{format_bytes(version['totalBytes'])}, manifest sha256 {version['manifestSha256']})", file=out)
+
+
+def _share(client: Client, args: argparse.Namespace, out: TextIO) -> None:
+    entry = client.datasets.share(args.ref, user=args.user, account=args.account, access="write" if args.write else "read")
+    print(f"shared {args.ref} with {entry['granteeType']} {entry['granteeName']} ({entry['access']}), share {entry['id']}", file=out)
+
+
+def _shares(client: Client, args: argparse.Namespace, out: TextIO) -> None:
+    entries = client.datasets.shares(args.ref)
+    if not entries:
+        print(f"{args.ref} is not shared", file=out)
+    for entry in entries:
+        print(f"{entry['granteeType']}\t{entry['granteeName']}\t{entry['access']}\t{entry['id']}", file=out)
+
+
+def _unshare(client: Client, args: argparse.Namespace, out: TextIO) -> None:
+    entry = client.datasets.unshare(args.ref, args.grantee)
+    print(f"revoked {entry['access']} access of {entry['granteeType']} {entry['granteeName']} to {args.ref}", file=out)
+
+
+def _public(client: Client, args: argparse.Namespace, out: TextIO) -> None:
+    client.datasets.set_public(args.ref, public=not args.off)
+    print(f"{args.ref} is {'no longer' if args.off else 'now'} in the public catalog", file=out)
 
 
 def _delete(client: Client, args: argparse.Namespace, out: TextIO) -> int:

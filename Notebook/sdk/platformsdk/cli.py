@@ -91,8 +91,8 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None, 
     except (PlatformError, PlatformConnectionError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_PLATFORM_ERROR
-    except (OSError, ValueError) as exc:
-        # Local problems: a missing file, a bad NAME@version, a full disk.
+    except (OSError, ValueError, LookupError) as exc:
+        # Local problems: a missing file, a bad NAME@version, a full disk, no share matching the given grantee.
         print(f"error: {exc}", file=err)
         return EXIT_PLATFORM_ERROR
     except KeyboardInterrupt:

@@ -104,6 +104,40 @@ class Datasets:
                 raise ValueError("the caller has no current account; pass account_id")
         return self.client.request("GET", f"/accounts/{urllib.parse.quote(str(account_id), safe='')}/storage")
 
+    # -- sharing -------------------------------------------------------------------
+
+    def shares(self, ref: Ref) -> List[Dict[str, Any]]:
+        """Who the dataset is shared with (members of the owning account may ask)."""
+        dataset_id, _ = self._resolve(ref)
+        return list(self.client.request("GET", f"/datasets/{dataset_id}/shares") or [])
+
+    def share(self, ref: Ref, user: Optional[str] = None, account: Optional[str] = None,
+              access: str = "read") -> Dict[str, Any]:
+        """Share with a user (by e-mail) or with every member of an account (by id), ``read`` or ``write``."""
+        if (user is None) == (account is None):
+            raise ValueError("give exactly one of user (an e-mail) or account (an account id)")
+        if access not in ("read", "write"):
+            raise ValueError("access is 'read' or 'write'")
+        dataset_id, _ = self._resolve(ref)
+        body = {"email": user, "accountId": account, "access": access}
+        return self.client.request("POST", f"/datasets/{dataset_id}/shares", json=body)
+
+    def unshare(self, ref: Ref, grantee: str) -> Dict[str, Any]:
+        """Revoke a share, named by its id, the user's e-mail or the account's id; it stops working at once."""
+        dataset_id, _ = self._resolve(ref)
+        wanted = grantee.strip().lower()
+        for entry in self.shares(dataset_id):
+            if wanted in (str(entry.get("id", "")).lower(), str(entry.get("granteeId", "")).lower(),
+                          str(entry.get("granteeName", "")).lower()):
+                self.client.request("DELETE", f"/datasets/{dataset_id}/shares/{entry['id']}")
+                return entry
+        raise LookupError(f"no share of this dataset matches {grantee!r}")
+
+    def set_public(self, ref: Ref, public: bool = True) -> Dict[str, Any]:
+        """Put the dataset in the public catalog (readable by every signed-in user), or take it out."""
+        dataset_id, _ = self._resolve(ref)
+        return self.client.request("PUT" if public else "DELETE", f"/datasets/{dataset_id}/public")
+
     # -- files ---------------------------------------------------------------------
 
     def files(self, ref: Ref, version: Union[str, int, None] = None, prefix: Optional[str] = None,
