@@ -151,6 +151,11 @@ public partial class ArtifactService
             return to.Error!;
         }
 
+        if (after?.Contains('\0') == true)
+        {
+            return Error.Invalid("after", "Pass the 'next' of the previous page as 'after'.");
+        }
+
         var take = Math.Clamp(limit ?? 100, 1, MaxFilePageSize);
         var (fromId, toId, start) = (from.Value, to.Value, after ?? "");
         var rows = await db.Database.SqlQuery<DiffRow>(

@@ -229,6 +229,8 @@ public sealed class DatasetBrowseTests(ApiFactory factory) : IClassFixture<ApiFa
         Assert.Empty(same.GetProperty("changed").EnumerateArray());
 
         await (await user.Client.GetAsync($"/api/v1/datasets/{id}/versions/1/diff/9")).AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.NotEmpty((await (await user.Client.GetAsync($"/api/v1/datasets/{id}/versions/1/diff/2?after=%00"))
+            .AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("after"));
         await (await user.Client.GetAsync($"/api/v1/datasets/{id}/versions/nope/diff/1")).AssertProblemAsync(HttpStatusCode.NotFound);
         var stranger = await factory.CreateUserAsync();
         await (await stranger.Client.GetAsync($"/api/v1/datasets/{id}/versions/1/diff/2")).AssertProblemAsync(HttpStatusCode.NotFound);
