@@ -15,7 +15,7 @@ namespace Platform.Api.Datasets;
 /// download files of any version, delete a version, shares and the public catalog flag. Mapped once per kind under
 /// its own group (/datasets, /models) with the kind's service.
 /// </summary>
-public static class ArtifactsApi
+public static partial class ArtifactsApi
 {
     public static RouteGroupBuilder MapArtifactRoutes<TService>(this RouteGroupBuilder group, string noun)
         where TService : ArtifactService
@@ -41,6 +41,7 @@ public static class ArtifactsApi
             .WithSummary($"Publish the {noun} to the public catalog: readable by every signed-in user.");
         group.MapDelete("/{id:guid}/public", (Guid id, ClaimsPrincipal user, TService s, CancellationToken ct) => SetPublic(id, false, user, s, ct))
             .WithSummary("Take it out of the public catalog.");
+        group.MapBrowseRoutes<TService>();
         return group;
     }
 
@@ -111,10 +112,11 @@ public static class ArtifactsApi
 
     /// <summary>
     /// Streams the file; a single "bytes=a-b" or "bytes=a-" range gives 206. Served as an attachment with
-    /// nosniff, so user content is never rendered as a page of ours.
+    /// nosniff, so user content is never rendered as a page of ours; <c>inline=true</c> is honoured for verified raster
+    /// images only (<see cref="SetDisposition"/>).
     /// </summary>
     public static async Task<IResult> Download<TService>(
-        Guid id, string version, string path, bool? redirect, HttpContext http, ClaimsPrincipal user, TService artifacts, CancellationToken ct)
+        Guid id, string version, string path, bool? redirect, bool? inline, HttpContext http, ClaimsPrincipal user, TService artifacts, CancellationToken ct)
         where TService : ArtifactService
     {
         if (redirect == true)
@@ -147,7 +149,8 @@ public static class ArtifactsApi
         var headers = http.Response.Headers;
         headers.AcceptRanges = "bytes";
         headers.XContentTypeOptions = "nosniff";
-        headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = Path.GetFileName(file.Path) }.ToString();
+        var imageType = inline == true ? await artifacts.InlineImageTypeAsync(user.UserId(), id, version, file.Path, ct) : null;
+        SetDisposition(http.Response, file.Path, imageType);
         headers.ETag = $"\"{file.Sha256}\"";
         if (range is not null)
         {
@@ -156,7 +159,7 @@ public static class ArtifactsApi
         }
 
         http.Response.ContentLength = reader.Length;
-        http.Response.ContentType = "application/octet-stream";
+        http.Response.ContentType = imageType ?? "application/octet-stream";
         await reader.Content.CopyToAsync(http.Response.Body, 128 * 1024, ct);
         return Results.Empty;
     }

@@ -44,6 +44,8 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["version"] = "1",
             ["path"] = "data/a.csv",
             ["shareId"] = share.GetProperty("id").GetGuid().ToString(),
+            ["a"] = "1",
+            ["b"] = "latest",
         };
         var secrets = new[] { alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test", "secret-data", datasetId.ToString() };
         var body = JsonSerializer.Serialize(new
@@ -153,6 +155,8 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["version"] = "1",
         ["path"] = "data/a.csv",
         ["shareId"] = Guid.NewGuid().ToString(),
+        ["a"] = "1",
+        ["b"] = "latest",
     };
 
     private async Task<List<(string Method, string Template)>> OperationsAsync()

@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any, Callable, TextIO
 
+from . import _cli_browse
 from ._transfer import format_bytes
 from .client import Client
 from .datasets import parse_ref
@@ -56,6 +57,8 @@ def add_parser(commands: Any, connection: Callable[[], argparse.ArgumentParser])
     p.add_argument("ref", metavar="NAME[@version]")
     p.add_argument("dest", metavar="DEST")
     p.add_argument("--no-progress", action="store_true", help="do not show progress on stderr")
+
+    _cli_browse.add_commands(command)
 
     p = command("publish", "publish the draft as the next version", _publish)
     p.add_argument("ref", metavar="NAME")

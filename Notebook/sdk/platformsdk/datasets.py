@@ -13,6 +13,7 @@ import re
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
+from ._browse import Browsing
 from ._transfer import CHUNK_SIZE, HashingReader, ProgressCallback, ProgressLine, sha256_of_file
 from .errors import ConflictError, NotFoundError, PlatformError
 
@@ -42,8 +43,8 @@ def quote_path(path: str) -> str:
     return "/".join(urllib.parse.quote(segment, safe="") for segment in path.split("/"))
 
 
-class Datasets:
-    """The datasets endpoints for one client."""
+class Datasets(Browsing):
+    """The datasets endpoints for one client (archives, previews and diffs come from ``Browsing``)."""
 
     def __init__(self, client: "Client") -> None:
         self.client = client

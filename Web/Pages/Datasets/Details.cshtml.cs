@@ -15,7 +15,7 @@ namespace Platform.Web.Pages.Datasets;
 /// Every action goes through <see cref="DatasetService"/>, which decides; the page only reads the caller's role and
 /// shares to hide the controls that would be refused anyway.
 /// </summary>
-public sealed class DetailsModel(DatasetService datasets, CurrentUser currentUser, PlatformDbContext db) : PageModel
+public sealed partial class DetailsModel(DatasetService datasets, CurrentUser currentUser, PlatformDbContext db) : PageModel
 {
     public const int DefaultFilePageSize = 50;
 
@@ -165,6 +165,7 @@ public sealed class DetailsModel(DatasetService datasets, CurrentUser currentUse
         var files = await datasets.ListFilesAsync(userId, Id, SelectedVersion, Prefix, After, limit, ct);
         Files = files.Value;
         FilesError = files.Error?.Message;
+        await LoadBrowseAsync(ct);
 
         // Storage is shown to members of the owning account only; UsageAsync refuses everyone else.
         if ((await datasets.UsageAsync(userId, Dataset.AccountId, ct)).Value is { } usage)
