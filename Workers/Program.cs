@@ -1,12 +1,14 @@
 using Platform.Core;
 using Platform.Workers.Mail;
 using Platform.Workers.Sampling;
+using Platform.Workers.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddPlatformCore(builder.Configuration);
 builder.Services.AddHostedService<HeartbeatService>();
 builder.Services.AddHostedService<OutboxDispatcher>();
+builder.Services.AddHostedService<OrphanSweepService>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
