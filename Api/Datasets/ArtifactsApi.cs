@@ -15,7 +15,7 @@ namespace Platform.Api.Datasets;
 /// download files of any version, delete a version, shares and the public catalog flag. Mapped once per kind under
 /// its own group (/datasets, /models) with the kind's service.
 /// </summary>
-public static class ArtifactsApi
+public static partial class ArtifactsApi
 {
     public static RouteGroupBuilder MapArtifactRoutes<TService>(this RouteGroupBuilder group, string noun)
         where TService : ArtifactService
@@ -28,8 +28,9 @@ public static class ArtifactsApi
             .WithSummary("Upload one file into the draft (the body is the file); replaces a file at the same path.");
         group.MapPost("/{id:guid}/draft/publish", Publish<TService>).WithSummary("Freeze the draft as the next version, with its manifest.");
         group.MapGet("/{id:guid}/versions/{version}/files", ListFiles<TService>)
-            .WithSummary("Files of a version ('draft', 'latest' or a number) in path order; pass 'next' as 'after' for the next page.");
+            .WithSummary("Files of a version ('draft', 'latest', a number or an alias) in path order; pass 'next' as 'after' for the next page.");
         group.MapGet("/{id:guid}/versions/{version}/files/{**path}", Download<TService>).WithSummary("Download a file; supports Range.");
+        group.MapVersionRoutes<TService>();
         group.MapDelete("/{id:guid}/versions/{version}", DeleteVersion<TService>).WithSummary("Delete a published version; unshared storage is freed.");
         group.MapGet("/{id:guid}/shares", ListShares<TService>).WithSummary($"Who the {noun} is shared with (members of the owning account).");
         group.MapPost("/{id:guid}/shares", Share<TService>).WithSummary("Share read or write with a user (by e-mail) or an account.");
