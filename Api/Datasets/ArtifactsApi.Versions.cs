@@ -8,13 +8,23 @@ namespace Platform.Api.Datasets;
 
 public static partial class ArtifactsApi
 {
-    /// <summary>The published versions of an artifact, with their aliases (models set them; datasets have none yet).</summary>
+    /// <summary>
+    /// The published versions of an artifact with their aliases (models set them; datasets have none yet), and removing
+    /// a file from the draft (so a draft can be made to match a folder before publishing).
+    /// </summary>
     public static RouteGroupBuilder MapVersionRoutes<TService>(this RouteGroupBuilder group)
         where TService : ArtifactService
     {
         group.MapGet("/{id:guid}/versions", ListVersions<TService>).WithSummary("Published versions, newest first, each with the aliases pointing to it.");
+        group.MapDelete("/{id:guid}/draft/files/{**path}", DeleteDraftFile<TService>)
+            .WithSummary("Remove a file from the draft; published versions keep theirs.");
         return group;
     }
+
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteDraftFile<TService>(
+        Guid id, string path, ClaimsPrincipal user, TService artifacts, CancellationToken ct)
+        where TService : ArtifactService =>
+        ApiResults.NoContent(await artifacts.DeleteDraftFileAsync(user.UserId(), id, Uri.UnescapeDataString(path), ct));
 
     public static async Task<Results<Ok<IReadOnlyList<VersionResponse>>, ValidationProblem, ProblemHttpResult>> ListVersions<TService>(
         Guid id, ClaimsPrincipal user, TService artifacts, CancellationToken ct)

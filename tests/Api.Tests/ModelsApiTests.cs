@@ -234,4 +234,23 @@ public sealed class ModelsApiTests(ApiFactory factory) : IClassFixture<ApiFactor
         Assert.Equal("1", (await reader.Client.GetFromJsonAsync<JsonElement>("/api/v1/models/resolve?ref=open-model@latest"))
             .GetProperty("version").GetProperty("version").GetString());
     }
+
+    [Fact]
+    public async Task DeletingADraftFile_LeavesPublishedVersionsAlone_AndFreesUnsharedBytes()
+    {
+        var user = await factory.CreateUserAsync();
+        var id = (await RegisterAsync(user, "slimmer")).GetProperty("id").GetGuid();
+        await PublishAsync(user, id, "old.bin", "old weights");
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.PutAsync($"/api/v1/models/{id}/draft/files/only-draft.bin", new StringContent("12345"))).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/v1/models/{id}/draft/files/old.bin")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/v1/models/{id}/draft/files/only-draft.bin")).StatusCode);
+        await (await user.Client.DeleteAsync($"/api/v1/models/{id}/draft/files/old.bin")).AssertProblemAsync(HttpStatusCode.NotFound);
+
+        var draft = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/models/{id}/versions/draft/files");
+        Assert.Empty(draft.GetProperty("items").EnumerateArray());
+        Assert.Equal("old weights", await user.Client.GetStringAsync($"/api/v1/models/{id}/versions/1/files/old.bin"));
+        var usage = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{user.AccountId}/storage");
+        Assert.Equal("old weights".Length, usage.GetProperty("usedBytes").GetInt64());
+    }
 }
