@@ -19,7 +19,7 @@ public sealed record UpdateModelRequest(
     string? Description, string? License, IReadOnlyList<string>? Tags, string? Framework, string? Format,
     JsonElement InputSchema, JsonElement OutputSchema, JsonElement Metrics);
 
-/// <summary>Points an alias at a published version (by number, or by another alias).</summary>
+/// <summary>Points an alias at a published version: its number, "latest" or another alias, resolved when the alias is set.</summary>
 public sealed record SetAliasRequest(string? Version);
 
 /// <summary>Everything a dataset has, plus the model's metadata and its aliases (alias to version number).</summary>

@@ -114,7 +114,16 @@ public sealed class ModelService(PlatformDbContext db, AccountService accounts, 
             return Error.Invalid("alias", AliasRule);
         }
 
-        var version = await PublishedVersionAsync(modelId, request.Version, ct);
+        // "latest" is taken at its current meaning: the alias stays on that number when later versions are published.
+        var reference = request.Version?.Trim() == "latest"
+            ? (await Db.ArtifactVersions.Where(v => v.ArtifactId == modelId).MaxAsync(v => v.Number, ct))?.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : request.Version;
+        if (reference is null)
+        {
+            return Error.NotFound("Version 'latest'");
+        }
+
+        var version = await PublishedVersionAsync(modelId, reference, ct);
         if (!version.IsSuccess)
         {
             return version.Error!;

@@ -144,6 +144,9 @@ public sealed class ModelsApiTests(ApiFactory factory) : IClassFixture<ApiFactor
         }
 
         Assert.NotEmpty((await (await SetAliasAsync(user, id, "canary", "draft")).AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("version"));
+        var latest = await SetAliasAsync(user, id, "canary", "latest");
+        Assert.Equal(2, (await latest.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("aliases").GetProperty("canary").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/v1/models/{id}/aliases/canary")).StatusCode);
         await (await SetAliasAsync(user, id, "canary", "7")).AssertProblemAsync(HttpStatusCode.NotFound);
 
         Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/v1/models/{id}/aliases/staging")).StatusCode);

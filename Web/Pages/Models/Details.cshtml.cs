@@ -35,6 +35,9 @@ public sealed class DetailsModel(ModelService models, CurrentUser currentUser) :
     [BindProperty]
     public AliasInput Alias { get; set; } = new();
 
+    [BindProperty]
+    public EditInput Edit { get; set; } = new();
+
     public ModelResponse Info { get; private set; } = null!;
 
     public string ArtifactName => Info.Name;
@@ -52,6 +55,9 @@ public sealed class DetailsModel(ModelService models, CurrentUser currentUser) :
     public bool CanWrite { get; private set; }
 
     public bool CanManage { get; private set; }
+
+    /// <summary>The metadata form is shown open: it came back with errors.</summary>
+    public bool EditOpen { get; private set; }
 
     public string SelectedVersion => string.IsNullOrWhiteSpace(Version) ? (Info.LatestVersion is null ? "draft" : "latest") : Version.Trim();
 
@@ -85,6 +91,36 @@ public sealed class DetailsModel(ModelService models, CurrentUser currentUser) :
         ModelState.Clear();
         ModelState.AddError<AliasInput>(set.Error, nameof(Alias), new Dictionary<string, string> { ["alias"] = nameof(AliasInput.Name) });
         return await LoadAsync(ct) ?? Page();
+    }
+
+    /// <summary>Saves the metadata form; it sends every field, so an emptied one is cleared.</summary>
+    public async Task<IActionResult> OnPostEditAsync(CancellationToken ct)
+    {
+        ModelState.Clear();
+        var inputSchema = JsonBox.Parse(ModelState, "Edit.InputSchema", Edit.InputSchema, blankClears: true);
+        var outputSchema = JsonBox.Parse(ModelState, "Edit.OutputSchema", Edit.OutputSchema, blankClears: true);
+        var metrics = JsonBox.Parse(ModelState, "Edit.Metrics", Edit.Metrics, blankClears: true);
+        if (ModelState.IsValid)
+        {
+            var tags = (Edit.Tags ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var updated = await models.UpdateModelAsync(currentUser.Id, Id, new UpdateModelRequest(
+                Edit.Description ?? "", Edit.License ?? "", tags, Edit.Framework ?? "", Edit.Format ?? "", inputSchema, outputSchema, metrics), ct);
+            if (updated.IsSuccess)
+            {
+                this.Flash("The metadata was saved.");
+                return RedirectToPage(new { id = Id });
+            }
+
+            if (updated.Error!.Kind is not ErrorKind.Validation)
+            {
+                return Done(updated.Error, "", null);
+            }
+
+            ModelState.AddError<EditInput>(updated.Error, nameof(Edit));
+        }
+
+        EditOpen = true;
+        return await LoadAsync(ct, keepEdit: true) ?? Page();
     }
 
     public async Task<IActionResult> OnPostRemoveAliasAsync(string alias, CancellationToken ct) =>
@@ -162,7 +198,7 @@ public sealed class DetailsModel(ModelService models, CurrentUser currentUser) :
         return RedirectToPage(new { id = Id, v = version });
     }
 
-    private async Task<IActionResult?> LoadAsync(CancellationToken ct)
+    private async Task<IActionResult?> LoadAsync(CancellationToken ct, bool keepEdit = false)
     {
         var found = await models.GetModelAsync(currentUser.Id, Id, ct);
         if (!found.IsSuccess)
@@ -171,6 +207,16 @@ public sealed class DetailsModel(ModelService models, CurrentUser currentUser) :
         }
 
         Info = found.Value!;
+        if (!keepEdit)
+        {
+            Edit = new EditInput
+            {
+                Description = Info.Description, License = Info.License, Tags = string.Join(", ", Info.Tags), Framework = Info.Framework,
+                Format = Info.Format, Metrics = JsonBox.Show(Info.Metrics), InputSchema = JsonBox.Show(Info.InputSchema),
+                OutputSchema = JsonBox.Show(Info.OutputSchema),
+            };
+        }
+
         var access = await models.AccessOfAsync(currentUser.Id, Id, ct);
         CanManage = access == DatasetAccess.Manage;
         CanWrite = access >= DatasetAccess.Write;
@@ -192,15 +238,34 @@ public sealed class DetailsModel(ModelService models, CurrentUser currentUser) :
             ? metrics.EnumerateObject().Select(p => (p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()))
             : [];
 
-    public static string Pretty(JsonElement schema) => JsonSerializer.Serialize(schema, Indented);
-
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    public static string Pretty(JsonElement schema) => JsonBox.Show(schema)!;
 
     /// <summary>The API address of a file, each segment escaped and the slashes kept.</summary>
     public string FileUrl(string version, string path) =>
         $"/api/v1/models/{Id}/versions/{Uri.EscapeDataString(version)}/files/{string.Join('/', path.Split('/').Select(Uri.EscapeDataString))}";
 
     public string Link(string? version, string? after = null) => Url.Page("Details", new { id = Id, v = version, after })!;
+
+    public sealed class EditInput
+    {
+        public string? Description { get; set; }
+
+        public string? License { get; set; }
+
+        /// <summary>Comma-separated.</summary>
+        public string? Tags { get; set; }
+
+        public string? Framework { get; set; }
+
+        public string? Format { get; set; }
+
+        /// <summary>JSON object texts; emptied to clear.</summary>
+        public string? Metrics { get; set; }
+
+        public string? InputSchema { get; set; }
+
+        public string? OutputSchema { get; set; }
+    }
 
     public sealed class AliasInput
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Platform.Core.Common;
@@ -33,9 +32,9 @@ public sealed class IndexModel(ModelService models, CurrentUser currentUser) : P
     public async Task<IActionResult> OnPostCreateAsync(CancellationToken ct)
     {
         ModelState.Clear();
-        var inputSchema = ParseJson(nameof(Input.InputSchema), Input.InputSchema);
-        var outputSchema = ParseJson(nameof(Input.OutputSchema), Input.OutputSchema);
-        var metrics = ParseJson(nameof(Input.Metrics), Input.Metrics);
+        var inputSchema = JsonBox.Parse(ModelState, "Input.InputSchema", Input.InputSchema, blankClears: false);
+        var outputSchema = JsonBox.Parse(ModelState, "Input.OutputSchema", Input.OutputSchema, blankClears: false);
+        var metrics = JsonBox.Parse(ModelState, "Input.Metrics", Input.Metrics, blankClears: false);
         if (ModelState.IsValid)
         {
             var tags = (Input.Tags ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -53,26 +52,6 @@ public sealed class IndexModel(ModelService models, CurrentUser currentUser) : P
 
         await LoadAsync(ct);
         return Page();
-    }
-
-    /// <summary>A JSON text box: blank is none; text that does not parse is an error beside the box.</summary>
-    private JsonElement ParseJson(string field, string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return default;
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            return document.RootElement.Clone();
-        }
-        catch (JsonException ex)
-        {
-            ModelState.AddModelError($"Input.{field}", $"Not valid JSON: {ex.Message}");
-            return default;
-        }
     }
 
     private async Task LoadAsync(CancellationToken ct) =>

@@ -60,6 +60,36 @@ public sealed class ModelPagesTests(WebAppFixture app) : IClassFixture<WebAppFix
     }
 
     [Fact]
+    public async Task EditMetadata_SavesChanges_ClearsEmptiedBoxes_AndShowsErrorsBesideTheField()
+    {
+        var browser = await app.NewUserAsync();
+        var created = await browser.PostAsync("/Models?handler=Create",
+            ("Input.Name", "editable"), ("Input.Framework", "sklearn"), ("Input.Metrics", """{"f1": 0.5}"""), ("Input.InputSchema", """{"type": "object"}"""));
+        var id = Guid.Parse(created.Location!.OriginalString["/Models/".Length..]);
+
+        var form = await browser.GetAsync($"/Models/{id}");
+        Assert.Equal("sklearn", form.InputValue("Edit_Framework"));
+        Assert.Contains("\"f1\": 0.5", form.Fragment("id=\"Edit_Metrics\"", "</textarea>"));
+
+        var bad = await browser.PostAsync($"/Models/{id}?handler=Edit", ("Edit.Framework", "sklearn"), ("Edit.Metrics", """{"f1": [1]}"""),
+            ("Edit.InputSchema", "{oops"));
+        Assert.Equal(HttpStatusCode.OK, bad.Status);
+        Assert.Contains("Not valid JSON", bad.FieldError("Edit.InputSchema"));
+        Assert.Contains("<details class=\"card card-body mb-4 edit-metadata\" open", bad.Html);
+
+        var invalid = await browser.PostAsync($"/Models/{id}?handler=Edit", ("Edit.Metrics", """{"f1": [1]}"""));
+        Assert.Contains("'f1'", invalid.FieldError("Edit.Metrics"));
+
+        var saved = await browser.PostAsync($"/Models/{id}?handler=Edit",
+            ("Edit.Description", "now described"), ("Edit.Framework", "XGBoost"), ("Edit.Metrics", """{"f1": 0.8, "auc": 0.9}"""), ("Edit.InputSchema", ""));
+        Assert.Equal(HttpStatusCode.Redirect, saved.Status);
+        await using var db = app.Db();
+        var row = await db.Artifacts.SingleAsync(a => a.Id == id);
+        Assert.Equal(("now described", "xgboost", null), (row.Description, row.Framework, row.InputSchema));
+        Assert.Contains("\"auc\": 0.9", row.Metrics);
+    }
+
+    [Fact]
     public async Task Details_PublishesVersions_SetsAndMovesAliases_AndRefusesDeletingAnAliasedVersion()
     {
         var browser = await app.NewUserAsync();
@@ -126,6 +156,7 @@ public sealed class ModelPagesTests(WebAppFixture app) : IClassFixture<WebAppFix
         Assert.Contains($"/api/v1/models/{id}/versions/latest/files/m.onnx\"", view.Html);
         Assert.DoesNotContain("upload-dropzone", view.Html);
         Assert.DoesNotContain("handler=SetAlias", view.Html);
+        Assert.DoesNotContain("handler=Edit", view.Html);
         Assert.DoesNotContain("Delete model", view.Text);
         Assert.Contains("shared-model", (await reader.GetAsync("/Models")).Text);
 
