@@ -65,7 +65,6 @@ public partial class ArtifactService
         : shared is not null || artifact.IsPublic ? DatasetAccess.Read
         : null;
 
-    /// <summary>One page of datasets from <paramref name="artifacts"/>, by name, with search on name, description and tags.</summary>
     /// <summary>Search on name and description (substring, any case) and tags (exact, lower-case).</summary>
     protected static IQueryable<Artifact> Searched(IQueryable<Artifact> query, string? search)
     {
@@ -79,6 +78,7 @@ public partial class ArtifactService
         return query.Where(a => EF.Functions.ILike(a.Name, pattern) || EF.Functions.ILike(a.Description, pattern) || a.Tags.Contains(tag));
     }
 
+    /// <summary>One page of datasets from <paramref name="artifacts"/>, by name, with search on name, description and tags.</summary>
     private async Task<PagedResponse<DatasetResponse>> PageAsync(
         IQueryable<Artifact> artifacts, int? page, int? pageSize, string? search, CancellationToken ct)
     {
