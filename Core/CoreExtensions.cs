@@ -48,6 +48,7 @@ public static class CoreExtensions
         services.AddScoped<ComponentHealthService>();
         services.AddScoped<Datasets.DatasetService>();
         services.AddScoped<Datasets.OrphanSweeper>();
+        services.AddScoped<Models.ModelService>();
         services.AddObjectStore(configuration);
         services.AddHttpClient();
 

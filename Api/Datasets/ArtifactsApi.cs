@@ -30,9 +30,10 @@ public static partial class ArtifactsApi
             .WithSummary("Remove a file from the draft; published versions keep theirs. Storage no version uses is freed.");
         group.MapPost("/{id:guid}/draft/publish", Publish<TService>).WithSummary("Freeze the draft as the next version, with its manifest.");
         group.MapGet("/{id:guid}/versions/{version}/files", ListFiles<TService>)
-            .WithSummary("Files of a version ('draft', 'latest' or a number) in path order; pass 'next' as 'after' for the next page.");
+            .WithSummary("Files of a version ('draft', 'latest', a number or an alias) in path order; pass 'next' as 'after' for the next page.");
         group.MapGet("/{id:guid}/versions/{version}/files/{**path}", Download<TService>)
             .WithSummary("Download a file; supports Range. With redirect=true and an S3 store: 302 to a presigned link valid 60 seconds.");
+        group.MapVersionRoutes<TService>();
         group.MapDelete("/{id:guid}/versions/{version}", DeleteVersion<TService>).WithSummary("Delete a published version; unshared storage is freed.");
         group.MapGet("/{id:guid}/shares", ListShares<TService>).WithSummary($"Who the {noun} is shared with (members of the owning account).");
         group.MapPost("/{id:guid}/shares", Share<TService>).WithSummary("Share read or write with a user (by e-mail) or an account.");

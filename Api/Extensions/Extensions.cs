@@ -9,6 +9,7 @@ using Platform.Api.Admin;
 using Platform.Api.Authentication;
 using Platform.Api.Datasets;
 using Platform.Api.Infrastructure;
+using Platform.Api.Models;
 using Platform.Core;
 
 namespace Platform.Api.Extensions;
@@ -101,7 +102,8 @@ public static class Extensions
             .MapAccountsApi()
             .MapAccessKeysApi()
             .MapAdminApi()
-            .MapDatasetsApi();
+            .MapDatasetsApi()
+            .MapModelsApi();
         return app;
     }
 

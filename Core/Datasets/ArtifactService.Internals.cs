@@ -65,19 +65,25 @@ public partial class ArtifactService
         : shared is not null || artifact.IsPublic ? DatasetAccess.Read
         : null;
 
+    /// <summary>Search on name and description (substring, any case) and tags (exact, lower-case).</summary>
+    protected static IQueryable<Artifact> Searched(IQueryable<Artifact> query, string? search)
+    {
+        if (string.IsNullOrWhiteSpace(search))
+        {
+            return query;
+        }
+
+        var pattern = $"%{search.Trim()}%";
+        var tag = search.Trim().ToLowerInvariant();
+        return query.Where(a => EF.Functions.ILike(a.Name, pattern) || EF.Functions.ILike(a.Description, pattern) || a.Tags.Contains(tag));
+    }
+
     /// <summary>One page of datasets from <paramref name="artifacts"/>, by name, with search on name, description and tags.</summary>
     private async Task<PagedResponse<DatasetResponse>> PageAsync(
         IQueryable<Artifact> artifacts, int? page, int? pageSize, string? search, CancellationToken ct)
     {
         var (p, size) = Paging.Normalize(page, pageSize);
-        var query = artifacts.AsNoTracking().Where(a => a.Kind == kind);
-        if (!string.IsNullOrWhiteSpace(search))
-        {
-            var pattern = $"%{search.Trim()}%";
-            var tag = search.Trim().ToLowerInvariant();
-            query = query.Where(a => EF.Functions.ILike(a.Name, pattern) || EF.Functions.ILike(a.Description, pattern) || a.Tags.Contains(tag));
-        }
-
+        var query = Searched(artifacts.AsNoTracking().Where(a => a.Kind == kind), search);
         var total = await query.CountAsync(ct);
         var ids = await query.OrderBy(a => a.Name).ThenBy(a => a.Id).Skip((p - 1) * size).Take(size).Select(a => a.Id).ToListAsync(ct);
         var items = new List<DatasetResponse>(ids.Count);
@@ -89,7 +95,7 @@ public partial class ArtifactService
         return new PagedResponse<DatasetResponse>(items, total, p, size);
     }
 
-    private async Task<DatasetResponse?> DescribeAsync(Guid datasetId, CancellationToken ct)
+    protected async Task<DatasetResponse?> DescribeAsync(Guid datasetId, CancellationToken ct)
     {
         var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == datasetId, ct);
         if (artifact is null)
@@ -103,7 +109,7 @@ public partial class ArtifactService
             artifact.CreatedAt, artifact.UpdatedAt, versions.Max(v => v.Number), await DraftSummaryAsync(draft, ct), artifact.IsPublic);
     }
 
-    private static FieldErrors Validate(CreateDatasetRequest request)
+    protected static FieldErrors Validate(CreateDatasetRequest request)
     {
         var errors = new FieldErrors();
         if (!NamePattern().IsMatch(request.Name?.Trim() ?? ""))
@@ -231,8 +237,8 @@ public partial class ArtifactService
                 $"SELECT * FROM \"ArtifactVersions\" WHERE \"ArtifactId\" = {datasetId} AND \"Number\" IS NULL FOR UPDATE")
             .SingleAsync(ct);
 
-    /// <summary>"draft", "latest" or a version number, to the version's id.</summary>
-    private async Task<Result<Guid>> ResolveVersionAsync(Guid userId, Guid datasetId, string version, CancellationToken ct)
+    /// <summary>"draft", "latest", a version number or an alias ("production"), to the version's id.</summary>
+    protected async Task<Result<Guid>> ResolveVersionAsync(Guid userId, Guid datasetId, string version, CancellationToken ct)
     {
         var found = await FindAsync(userId, datasetId, DatasetAccess.Read, ct);
         if (!found.IsSuccess)
@@ -246,7 +252,7 @@ public partial class ArtifactService
             "draft" => await versions.Where(v => v.Number == null).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(ct),
             "latest" => await versions.Where(v => v.Number != null).OrderByDescending(v => v.Number).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(ct),
             _ when int.TryParse(version, out var n) => await versions.Where(v => v.Number == n).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(ct),
-            _ => null,
+            _ => await db.ArtifactAliases.Where(a => a.ArtifactId == datasetId && a.Alias == version).Select(a => (Guid?)a.VersionId).FirstOrDefaultAsync(ct),
         };
         return id is { } found2 ? found2 : Error.NotFound($"Version '{version}'");
     }
@@ -280,7 +286,7 @@ public partial class ArtifactService
     private static DatasetFileResponse ToResponse(ArtifactFile f) => new(f.Path, f.Size, f.Sha256, f.AddedAt);
 
     /// <summary>A version as stored; for the draft, whose counters are not kept, use <see cref="DraftSummaryAsync"/>.</summary>
-    private static VersionSummary ToSummary(ArtifactVersion v) =>
+    protected static VersionSummary ToSummary(ArtifactVersion v) =>
         new(v.Number?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "draft", v.FileCount, v.TotalBytes, v.CreatedAt, v.PublishedAt, v.ManifestSha256);
 }
 

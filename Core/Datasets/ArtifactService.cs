@@ -72,7 +72,7 @@ public partial class ArtifactService(ArtifactKind kind, PlatformDbContext db, Ac
             Name = name,
             Description = request.Description?.Trim() ?? "",
             License = string.IsNullOrWhiteSpace(request.License) ? null : request.License.Trim(),
-            Tags = (request.Tags ?? []).Select(t => t.Trim().ToLowerInvariant()).Where(t => t.Length > 0).Distinct().ToList(),
+            Tags = NormalizeTags(request.Tags),
             CreatedByUserId = userId,
             CreatedAt = now,
             UpdatedAt = now,
@@ -84,11 +84,15 @@ public partial class ArtifactService(ArtifactKind kind, PlatformDbContext db, Ac
     }
 
     /// <summary>Datasets of the caller's accounts and those shared with the caller or their accounts.</summary>
-    public Task<PagedResponse<DatasetResponse>> ListAsync(Guid userId, int? page, int? pageSize, string? search, CancellationToken ct = default)
+    public Task<PagedResponse<DatasetResponse>> ListAsync(Guid userId, int? page, int? pageSize, string? search, CancellationToken ct = default) =>
+        PageAsync(ListedFor(userId), page, pageSize, search, ct);
+
+    /// <summary>Artifacts (of any kind) the user's lists show: their accounts' and those shared with them or their accounts.</summary>
+    protected IQueryable<Artifact> ListedFor(Guid userId)
     {
         var mine = db.Memberships.Where(m => m.UserId == userId).Select(m => m.AccountId);
         var shared = db.ArtifactShares.Where(s => s.GranteeUserId == userId || mine.Contains(s.GranteeAccountId!.Value)).Select(s => s.ArtifactId);
-        return PageAsync(db.Artifacts.Where(a => mine.Contains(a.AccountId) || shared.Contains(a.Id)), page, pageSize, search, ct);
+        return db.Artifacts.Where(a => mine.Contains(a.AccountId) || shared.Contains(a.Id));
     }
 
     public async Task<Result<DatasetResponse>> GetAsync(Guid userId, Guid datasetId, CancellationToken ct = default)
@@ -280,20 +284,30 @@ public partial class ArtifactService(ArtifactKind kind, PlatformDbContext db, Ac
             return found.Error!;
         }
 
-        if (!int.TryParse(version, out var number) || number < 1)
+        var row = await PublishedVersionAsync(datasetId, version, ct);
+        if (!row.IsSuccess)
         {
-            return Error.Invalid("version", "Give the number of a published version; the draft is emptied by deleting its files.");
+            return row.Error!;
         }
 
-        var row = await db.ArtifactVersions.FirstOrDefaultAsync(v => v.ArtifactId == datasetId && v.Number == number, ct);
-        if (row is null)
+        if (await AliasRefusalAsync(row.Value!, ct) is { } aliased)
         {
-            return Error.NotFound($"Version {number}");
+            return aliased;
         }
 
-        var keys = await db.ArtifactFiles.Where(f => f.VersionId == row.Id).Select(f => f.ObjectKey).ToListAsync(ct);
-        db.ArtifactVersions.Remove(row);
-        await db.SaveChangesAsync(ct);
+        var keys = await db.ArtifactFiles.Where(f => f.VersionId == row.Value!.Id).Select(f => f.ObjectKey).ToListAsync(ct);
+        db.ArtifactVersions.Remove(row.Value!);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.ForeignKeyViolation })
+        {
+            // An alias was set on this version between the check and the delete: the foreign key refused it.
+            db.ChangeTracker.Clear();
+            return await AliasRefusalAsync(row.Value!, ct) ?? Error.Conflict($"Version {row.Value!.Number} changed meanwhile; try again.");
+        }
+
         await FreeUnreferencedAsync(keys, ct);
         return Result.Success;
     }

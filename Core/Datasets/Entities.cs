@@ -19,6 +19,18 @@ public sealed class Artifact
 
     /// <summary>In the public catalog: readable by every signed-in user (and listed without sign-in where an admin allows).</summary>
     public bool IsPublic { get; set; }
+
+    /// <summary>Models only: what trained it ("pytorch") and how it is stored ("safetensors", "onnx").</summary>
+    public string? Framework { get; set; }
+    public string? Format { get; set; }
+
+    /// <summary>Models only: JSON objects kept as jsonb text, validated by ModelService (objects, bounded size).</summary>
+    public string? InputSchema { get; set; }
+    public string? OutputSchema { get; set; }
+    public string? Metrics { get; set; }
+
+    /// <summary>Models only: the training job that produced it, once jobs exist (no foreign key yet).</summary>
+    public Guid? SourceJobId { get; set; }
     public Guid CreatedByUserId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

@@ -14,6 +14,9 @@ internal sealed class ArtifactConfiguration : IEntityTypeConfiguration<Artifact>
         b.Property(a => a.Name).HasMaxLength(100).IsRequired();
         b.Property(a => a.Description).HasMaxLength(4000);
         b.Property(a => a.License).HasMaxLength(100);
+        b.Property(a => a.InputSchema).HasColumnType("jsonb");
+        b.Property(a => a.OutputSchema).HasColumnType("jsonb");
+        b.Property(a => a.Metrics).HasColumnType("jsonb");
         b.HasIndex(a => new { a.AccountId, a.Kind, a.Name }).IsUnique();
         b.HasOne<Account>().WithMany().HasForeignKey(a => a.AccountId).OnDelete(DeleteBehavior.Cascade);
     }

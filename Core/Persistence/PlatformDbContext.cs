@@ -24,6 +24,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<ArtifactVersion> ArtifactVersions => Set<ArtifactVersion>();
     public DbSet<ArtifactFile> ArtifactFiles => Set<ArtifactFile>();
     public DbSet<ArtifactShare> ArtifactShares => Set<ArtifactShare>();
+    public DbSet<ArtifactAlias> ArtifactAliases => Set<ArtifactAlias>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

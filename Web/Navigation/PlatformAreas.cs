@@ -38,9 +38,7 @@ public static class PlatformAreas
         new("Datasets", "Datasets",
             "Upload, version and share data.", null),
         new("Models", "Models",
-            "Versioned models, shared or published.",
-            "Models arrive from finished jobs or by upload, as versions that never change once published. Download them, "
-            + "share them with users or accounts, publish them, and launch a serving instance from any version."),
+            "Versioned models, shared or published.", null),
         new("Serving", "Serving",
             "Model endpoints with replicas and live latency charts.",
             "Turn a model version into an endpoint at /serve/{name}/predict with as many replicas as it needs. Latency and "
@@ -54,6 +52,6 @@ public static class PlatformAreas
     public static PlatformArea? Find(string? slug) =>
         All.FirstOrDefault(a => string.Equals(a.Slug, slug, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>An area still served by the placeholder page; a built one (Datasets) has its own pages.</summary>
+    /// <summary>An area still served by the placeholder page; a built one (Datasets, Models) has its own pages.</summary>
     public static PlatformArea? FindComing(string? slug) => Find(slug) is { Coming: not null } area ? area : null;
 }

@@ -32,6 +32,15 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         Assert.Equal(HttpStatusCode.OK, (await alice.Client.PostAsync($"/api/v1/datasets/{datasetId}/draft/publish", null)).StatusCode);
         var share = await (await alice.Client.PostAsJsonAsync($"/api/v1/datasets/{datasetId}/shares", new { email = admin.Email, access = "read" }))
             .Content.ReadFromJsonAsync<JsonElement>();
+        var model = await (await alice.Client.PostAsJsonAsync("/api/v1/models", new { name = "secret-model", framework = "pytorch" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var modelId = model.GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.OK, (await alice.Client.PutAsync($"/api/v1/models/{modelId}/draft/files/model.bin",
+            new ByteArrayContent([1, 2, 3]))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await alice.Client.PostAsync($"/api/v1/models/{modelId}/draft/publish", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await alice.Client.PutAsJsonAsync($"/api/v1/models/{modelId}/aliases/production", new { version = "1" })).StatusCode);
+        var modelShare = await (await alice.Client.PostAsJsonAsync($"/api/v1/models/{modelId}/shares", new { email = admin.Email, access = "read" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
         var before = await SnapshotAsync(alice);
 
         var samples = new Dictionary<string, string>
@@ -46,8 +55,19 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["shareId"] = share.GetProperty("id").GetGuid().ToString(),
             ["a"] = "1",
             ["b"] = "latest",
+            ["alias"] = "production",
         };
-        var secrets = new[] { alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test", "secret-data", datasetId.ToString() };
+        // Model routes get Alice's model and its share in place of the dataset's.
+        var modelSamples = new Dictionary<string, string>(samples)
+        {
+            ["id"] = modelId.ToString(),
+            ["shareId"] = modelShare.GetProperty("id").GetGuid().ToString(),
+        };
+        var secrets = new[]
+        {
+            alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test", "secret-data", datasetId.ToString(),
+            "secret-model", modelId.ToString(),
+        };
         var body = JsonSerializer.Serialize(new
         {
             name = "taken over",
@@ -68,7 +88,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             foreach (var operation in path.Value.EnumerateObject().Where(o => o.Name is "get" or "post" or "put" or "patch" or "delete"))
             {
                 walked++;
-                var (url, hasParameters) = Fill(path.Name, samples, failures);
+                var (url, hasParameters) = Fill(path.Name, path.Name.StartsWith("/api/v1/models/", StringComparison.Ordinal) ? modelSamples : samples, failures);
                 using var request = new HttpRequestMessage(new HttpMethod(operation.Name.ToUpperInvariant()), url);
                 if (operation.Name is "post" or "put" or "patch")
                 {
@@ -157,6 +177,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["shareId"] = Guid.NewGuid().ToString(),
         ["a"] = "1",
         ["b"] = "latest",
+        ["alias"] = "production",
     };
 
     private async Task<List<(string Method, string Template)>> OperationsAsync()
@@ -218,6 +239,11 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
                                orderby a.Name, v.Number, f.Path
                                select a.Name + ":" + v.Number + ":" + f.Path + ":" + f.Sha256).ToListAsync();
         var shares = await db.ArtifactShares.AsNoTracking().OrderBy(x => x.Id).Select(x => x.Id + ":" + x.Access + ":" + x.GranteeUserId).ToListAsync();
-        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. artifacts, .. shares]);
+        var models = (await db.Artifacts.AsNoTracking().Where(a => a.AccountId == alice.AccountId).OrderBy(a => a.Id)
+                .Select(a => new { a.Id, a.IsPublic, a.Description, a.Framework, a.Metrics, a.UpdatedAt }).ToListAsync())
+            .Select(a => $"{a.Id}:{a.IsPublic}:{a.Description}:{a.Framework}:{a.Metrics}:{a.UpdatedAt:O}");
+        var aliases = await db.ArtifactAliases.AsNoTracking().OrderBy(x => x.ArtifactId).ThenBy(x => x.Alias)
+            .Select(x => x.ArtifactId + ":" + x.Alias + ":" + x.VersionId).ToListAsync();
+        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. artifacts, .. shares, .. models, .. aliases]);
     });
 }

@@ -7,11 +7,13 @@ Quick start::
     client = platformsdk.Client(api_url="http://127.0.0.1:5080", api_key="plat_...")
     client.whoami()["user"]["email"]
     client.datasets.upload_folder("images@draft", "./images")
+    client.models.register("./out", "digits", framework="pytorch", alias="production")
 """
 
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Client, default_client, whoami
 from .datasets import Datasets, format_ref, parse_ref
+from .models import Models
 from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG, Config, default_config_path, load_config
 from .errors import (
     AuthenticationError,
@@ -34,6 +36,7 @@ __all__ = [
     "default_client",
     "whoami",
     "Datasets",
+    "Models",
     "parse_ref",
     "format_ref",
     "Config",

@@ -23,10 +23,14 @@ Ref = Union[str, Dict[str, Any]]
 
 
 class Browsing:
-    """``archive``, ``preview`` and ``diff`` for a collection (``/datasets``)."""
+    """``archive``, ``preview`` and ``diff`` for a collection (``/datasets``, ``/models``)."""
 
     client: "Client"
-    _collection = "/datasets"
+    collection = "datasets"
+
+    @property
+    def _collection(self) -> str:
+        return f"/{self.collection}"
 
     def _resolve(self, ref: Ref, version: Union[str, int, None] = None, default: str = "latest",
                  writing: bool = False) -> Tuple[str, str]:  # pragma: no cover - provided by the collection

@@ -1,4 +1,4 @@
-"""The ``plat`` command line: ``plat [options] whoami [--json]`` and ``plat datasets ...``.
+"""The ``plat`` command line: ``plat [options] whoami [--json]``, ``plat datasets ...`` and ``plat models ...``.
 
 Exit status: 0 on success, 1 when the platform answers with an error or cannot
 be reached, 2 for usage and configuration problems (as argparse uses 2).
@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any, Dict, List, Optional, Sequence, TextIO
 
-from . import _cli_datasets
+from . import _cli_datasets, _cli_models
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Client
 from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     whoami.add_argument("--json", action="store_true", help="print the raw JSON answer")
     whoami.set_defaults(handler=_whoami)
     _cli_datasets.add_parser(commands, lambda: connection_options(suppress=True))
+    _cli_models.add_parser(commands, lambda: connection_options(suppress=True))
     return parser
 
 

@@ -16,6 +16,7 @@ from .errors import PlatformConnectionError, error_from_response
 
 if TYPE_CHECKING:
     from .datasets import Datasets
+    from .models import Models
 
 DEFAULT_TIMEOUT = 30.0
 API_PREFIX = "/api/v1"
@@ -141,6 +142,13 @@ class Client:
         from .datasets import Datasets  # imported late: datasets imports this module
 
         return Datasets(self)
+
+    @property
+    def models(self) -> "Models":
+        """The models API: register a folder, versions, aliases, metadata and download; see ``platformsdk.models``."""
+        from .models import Models  # imported late: models imports this module through datasets
+
+        return Models(self)
 
     def whoami(self) -> Dict[str, Any]:
         """Return who the key belongs to: ``GET /api/v1/me``.

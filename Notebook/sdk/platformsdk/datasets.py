@@ -43,8 +43,16 @@ def quote_path(path: str) -> str:
     return "/".join(urllib.parse.quote(segment, safe="") for segment in path.split("/"))
 
 
-class Datasets(Browsing):
-    """The datasets endpoints for one client (archives, previews and diffs come from ``Browsing``)."""
+class Artifacts(Browsing):
+    """The endpoints datasets and models share (files, drafts, versions, sharing; archives, previews and diffs
+    from ``Browsing``), for one client.
+
+    ``collection`` is the API group ("datasets", "models"); subclasses add what
+    only their kind has.
+    """
+
+    collection = "datasets"
+    noun = "dataset"
 
     def __init__(self, client: "Client") -> None:
         self.client = client
@@ -53,10 +61,13 @@ class Datasets(Browsing):
 
     def list(self, search: Optional[str] = None, page_size: int = 100) -> Iterator[Dict[str, Any]]:
         """Yield every dataset visible to the caller, fetching page after page."""
+        return self._pages({"search": search}, page_size)
+
+    def _pages(self, params: Dict[str, Any], page_size: int) -> Iterator[Dict[str, Any]]:
         page = 1
         seen = 0
         while True:
-            answer = self.client.request("GET", "/datasets", params={"page": page, "pageSize": page_size, "search": search})
+            answer = self.client.request("GET", f"/{self.collection}", params=dict(params, page=page, pageSize=page_size))
             items = answer.get("items") or []
             yield from items
             seen += len(items)
@@ -68,7 +79,7 @@ class Datasets(Browsing):
     def get(self, ref: Ref) -> Dict[str, Any]:
         """Return one dataset by id or name."""
         dataset_id, _ = self._resolve(ref)
-        return self.client.request("GET", f"/datasets/{dataset_id}")
+        return self.client.request("GET", f"/{self.collection}/{dataset_id}")
 
     def create(
         self,
@@ -80,22 +91,22 @@ class Datasets(Browsing):
     ) -> Dict[str, Any]:
         """Create a dataset (in the caller's current account unless ``account_id``)."""
         body = {"accountId": account_id, "name": name, "description": description, "license": license, "tags": list(tags)}
-        return self.client.request("POST", "/datasets", json=body)
+        return self.client.request("POST", f"/{self.collection}", json=body)
 
     def delete(self, ref: Ref) -> None:
         """Delete a dataset with all its versions and files."""
         dataset_id, _ = self._resolve(ref)
-        self.client.request("DELETE", f"/datasets/{dataset_id}")
+        self.client.request("DELETE", f"/{self.collection}/{dataset_id}")
 
     def publish(self, ref: Ref) -> Dict[str, Any]:
         """Freeze the draft into the next numbered version and return that version."""
         dataset_id, _ = self._resolve(ref)
-        return self.client.request("POST", f"/datasets/{dataset_id}/draft/publish")
+        return self.client.request("POST", f"/{self.collection}/{dataset_id}/draft/publish")
 
     def delete_version(self, ref: Ref, version: Union[int, str]) -> None:
         """Delete one published version, freeing the storage only it used."""
         dataset_id, _ = self._resolve(ref)
-        self.client.request("DELETE", f"/datasets/{dataset_id}/versions/{version}")
+        self.client.request("DELETE", f"/{self.collection}/{dataset_id}/versions/{version}")
 
     def usage(self, account_id: Optional[str] = None) -> Dict[str, Any]:
         """Storage used, quota and space left for an account (default: the current one)."""
@@ -110,7 +121,7 @@ class Datasets(Browsing):
     def shares(self, ref: Ref) -> List[Dict[str, Any]]:
         """Who the dataset is shared with (members of the owning account may ask)."""
         dataset_id, _ = self._resolve(ref)
-        return list(self.client.request("GET", f"/datasets/{dataset_id}/shares") or [])
+        return list(self.client.request("GET", f"/{self.collection}/{dataset_id}/shares") or [])
 
     def share(self, ref: Ref, user: Optional[str] = None, account: Optional[str] = None,
               access: str = "read") -> Dict[str, Any]:
@@ -121,7 +132,7 @@ class Datasets(Browsing):
             raise ValueError("access is 'read' or 'write'")
         dataset_id, _ = self._resolve(ref)
         body = {"email": user, "accountId": account, "access": access}
-        return self.client.request("POST", f"/datasets/{dataset_id}/shares", json=body)
+        return self.client.request("POST", f"/{self.collection}/{dataset_id}/shares", json=body)
 
     def unshare(self, ref: Ref, grantee: str) -> Dict[str, Any]:
         """Revoke a share, named by its id, the user's e-mail or the account's id; it stops working at once."""
@@ -130,14 +141,14 @@ class Datasets(Browsing):
         for entry in self.shares(dataset_id):
             if wanted in (str(entry.get("id", "")).lower(), str(entry.get("granteeId", "")).lower(),
                           str(entry.get("granteeName", "")).lower()):
-                self.client.request("DELETE", f"/datasets/{dataset_id}/shares/{entry['id']}")
+                self.client.request("DELETE", f"/{self.collection}/{dataset_id}/shares/{entry['id']}")
                 return entry
         raise LookupError(f"no share of this dataset matches {grantee!r}")
 
     def set_public(self, ref: Ref, public: bool = True) -> Dict[str, Any]:
         """Put the dataset in the public catalog (readable by every signed-in user), or take it out."""
         dataset_id, _ = self._resolve(ref)
-        return self.client.request("PUT" if public else "DELETE", f"/datasets/{dataset_id}/public")
+        return self.client.request("PUT" if public else "DELETE", f"/{self.collection}/{dataset_id}/public")
 
     # -- files ---------------------------------------------------------------------
 
@@ -148,7 +159,7 @@ class Datasets(Browsing):
         after = None
         while True:
             params = {"prefix": prefix, "after": after, "limit": limit}
-            answer = self.client.request("GET", f"/datasets/{dataset_id}/versions/{version}/files", params=params)
+            answer = self.client.request("GET", f"/{self.collection}/{dataset_id}/versions/{version}/files", params=params)
             yield from answer.get("items") or []
             after = answer.get("next")
             if not after:
@@ -169,7 +180,7 @@ class Datasets(Browsing):
             reader = HashingReader(handle, size, progress)
             headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size), "Accept": "application/json"}
             response = self.client.request_raw(
-                "PUT", f"/datasets/{dataset_id}/draft/files/{quote_path(remote)}", body=reader, headers=headers)
+                "PUT", f"/{self.collection}/{dataset_id}/draft/files/{quote_path(remote)}", body=reader, headers=headers)
             with response:
                 entry = json.loads(response.read().decode("utf-8"))
         if reader.done != size:
@@ -214,7 +225,7 @@ class Datasets(Browsing):
         """
         dataset_id, version = self._resolve(ref, version, "latest")
         return self.client.request_raw(
-            "GET", f"/datasets/{dataset_id}/versions/{version}/files/{quote_path(remote_path)}")
+            "GET", f"/{self.collection}/{dataset_id}/versions/{version}/files/{quote_path(remote_path)}")
 
     def download_file(self, ref: Ref, remote_path: str, local_path: str, version: Union[str, int, None] = None,
                       resume: bool = True, progress: Optional[ProgressCallback] = None) -> str:
@@ -227,7 +238,7 @@ class Datasets(Browsing):
         from ._download import download_file
 
         dataset_id, version = self._resolve(ref, version, "latest")
-        url_path = f"/datasets/{dataset_id}/versions/{version}/files/{quote_path(remote_path)}"
+        url_path = f"/{self.collection}/{dataset_id}/versions/{version}/files/{quote_path(remote_path)}"
 
         def lookup_sha() -> Optional[str]:
             for entry in self.files(dataset_id, version, prefix=remote_path):
@@ -281,12 +292,19 @@ class Datasets(Browsing):
     def _id_for_name(self, name: str) -> str:
         matches = [d for d in self.list(search=name) if d.get("name") == name]
         if not matches:
-            raise NotFoundError(404, "Not Found", f"no dataset named {name!r} is visible to this key")
+            raise NotFoundError(404, "Not Found", f"no {self.noun} named {name!r} is visible to this key")
         if len(matches) > 1:
             accounts = ", ".join(str(d.get("accountId")) for d in matches)
-            raise ConflictError(409, "Ambiguous name", f"several datasets are named {name!r} (accounts {accounts}); "
-                                "use the dataset id")
+            raise ConflictError(409, "Ambiguous name", f"several {self.collection} are named {name!r} (accounts {accounts}); "
+                                f"use the {self.noun} id")
         return str(matches[0]["id"])
+
+
+class Datasets(Artifacts):
+    """The datasets endpoints for one client: ``client.datasets``."""
+
+    collection = "datasets"
+    noun = "dataset"
 
 
 def walk_files(folder: str) -> Iterator[Tuple[str, str]]:
@@ -316,4 +334,4 @@ def walk_files(folder: str) -> Iterator[Tuple[str, str]]:
     yield from walk(folder, "")
 
 
-__all__ = ["Datasets", "parse_ref", "format_ref", "quote_path", "walk_files", "CHUNK_SIZE", "sha256_of_file"]
+__all__ = ["Artifacts", "Datasets", "parse_ref", "format_ref", "quote_path", "walk_files", "CHUNK_SIZE", "sha256_of_file"]

@@ -25,6 +25,8 @@ class FakeDatasets:
     answer a wrong sha256), ``wrong_etag`` (downloads announce a wrong ETag).
     """
 
+    collection = "datasets"
+
     def __init__(self, fake: "support.FakePlatform") -> None:
         self.datasets: Dict[str, Dict[str, Any]] = {}
         # dataset id -> version ("draft", "1", ...) -> path -> bytes
@@ -66,14 +68,19 @@ class FakeDatasets:
             used = self.used()
             quota = self.quota_bytes if self.quota_bytes is not None else 10 ** 12
             return support.Reply(body={"accountId": parts[1], "usedBytes": used, "quotaBytes": quota, "leftBytes": quota - used})
-        if parts[:1] != ["datasets"]:
+        if parts[:1] != [self.collection]:
             return None
+        if len(parts) == 2 and parts[1] == "resolve" and seen.method == "GET":
+            return self._resolve(params)
         if len(parts) == 1:
             return self._list(params) if seen.method == "GET" else self._create(seen) if seen.method == "POST" else None
         dataset_id = parts[1]
         if dataset_id not in self.datasets:
             return support.problem(404, "Not Found", f"Dataset {dataset_id} was not found.")
         rest = parts[2:]
+        extra = self._extra(dataset_id, rest, seen)
+        if extra is not None:
+            return extra
         if not rest:
             if seen.method == "DELETE":
                 del self.datasets[dataset_id], self.files[dataset_id]
@@ -81,6 +88,11 @@ class FakeDatasets:
             return support.Reply(body=self._dataset(dataset_id)) if seen.method == "GET" else None
         if rest[:2] == ["draft", "files"] and seen.method == "PUT":
             return self._put(dataset_id, "/".join(rest[2:]), seen)
+        if rest[:2] == ["draft", "files"] and seen.method == "DELETE":
+            path = "/".join(urllib.parse.unquote(s) for s in rest[2:])
+            if self.files[dataset_id]["draft"].pop(path, None) is None:
+                return support.problem(404, "Not Found", f"File '{path}' in the draft was not found.")
+            return support.Reply(status=204)
         if rest == ["draft", "publish"] and seen.method == "POST":
             return self._publish(dataset_id)
         if rest[0] == "versions" and len(rest) >= 2:
@@ -94,6 +106,13 @@ class FakeDatasets:
                 return self._list_files(dataset_id, version, params)
             if rest[2:3] == ["files"] and seen.method == "GET":
                 return self._get_file(dataset_id, version, "/".join(rest[3:]), seen)
+        return None
+
+    def _extra(self, dataset_id: str, rest: List[str], seen: "support.Seen") -> Optional["support.Reply"]:
+        """Routes only a subclass's kind has (models: aliases, metadata); None to fall through."""
+        return None
+
+    def _resolve(self, params: Dict[str, str]) -> Optional["support.Reply"]:
         return None
 
     def _version(self, dataset_id: str, version: str) -> Optional[str]:

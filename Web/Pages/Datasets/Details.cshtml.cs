@@ -15,7 +15,7 @@ namespace Platform.Web.Pages.Datasets;
 /// Every action goes through <see cref="DatasetService"/>, which decides; the page only reads the caller's role and
 /// shares to hide the controls that would be refused anyway.
 /// </summary>
-public sealed partial class DetailsModel(DatasetService datasets, CurrentUser currentUser, PlatformDbContext db) : PageModel
+public sealed partial class DetailsModel(DatasetService datasets, CurrentUser currentUser, PlatformDbContext db) : PageModel, IArtifactPage
 {
     public const int DefaultFilePageSize = 50;
 
@@ -39,6 +39,10 @@ public sealed partial class DetailsModel(DatasetService datasets, CurrentUser cu
     public ShareInput Share { get; set; } = new();
 
     public DatasetResponse Dataset { get; private set; } = null!;
+
+    public string ArtifactName => Dataset.Name;
+
+    public string ApiCollection => "datasets";
 
     public FilePage? Files { get; private set; }
 
@@ -188,12 +192,4 @@ public sealed partial class DetailsModel(DatasetService datasets, CurrentUser cu
     /// <summary>The address of this page with some query values changed (null removes one).</summary>
     public string Link(string? version = null, string? after = null, bool keepVersion = true) =>
         Url.Page("Details", new { id = Id, v = keepVersion ? version ?? Version : version, prefix = Prefix, after, limit = Limit })!;
-
-    public sealed class ShareInput
-    {
-        /// <summary>An e-mail address, or an account id to share with all of its members.</summary>
-        public string? Grantee { get; set; }
-
-        public string? Access { get; set; } = "read";
-    }
 }

@@ -1,0 +1,31 @@
+using Platform.Core.Datasets;
+
+namespace Platform.Web.Pages.Datasets;
+
+/// <summary>
+/// What the artifact partials (_Upload, _Shares) need from the page showing them, so the dataset and model pages
+/// share one upload panel and one shares section.
+/// </summary>
+public interface IArtifactPage
+{
+    Guid Id { get; }
+
+    /// <summary>The artifact's name, for confirmations.</summary>
+    string ArtifactName { get; }
+
+    /// <summary>"datasets" or "models": the API group its files are uploaded to.</summary>
+    string ApiCollection { get; }
+
+    /// <summary>The shares; empty for anyone who may not manage them.</summary>
+    IReadOnlyList<ShareResponse> Shares { get; }
+
+    ShareInput Share { get; }
+}
+
+public sealed class ShareInput
+{
+    /// <summary>An e-mail address, or an account id to share with all of its members.</summary>
+    public string? Grantee { get; set; }
+
+    public string? Access { get; set; } = "read";
+}
