@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A dataset file through the platform vs the same bytes on the same disk, side by side: upload (PUT through Web's
 # front door into the draft: streamed, hashed, stored) against `dd` writing the file with fsync, and download (GET
-# through the front door) against `dd` reading it. Prints MB/s of each, the ratios (goal >= 0.8), and the peak
+# through the front door) against `dd` reading it, warm (page cache) and, where the page cache can be dropped (root),
+# cold: both from the disk itself. Prints MB/s of each, the ratios (goal >= 0.8), and the peak
 # resident memory (VmHWM) of Web and Api before and after, which should not grow with the file's size.
 #   bench/datasets/run.sh [size in MiB (1024)]
 set -euo pipefail
@@ -51,6 +52,19 @@ t0=$(now)
 curl -s -H "$auth" -o /dev/null "$web/api/v1/datasets/$id/versions/draft/files/payload.bin"
 t1=$(now)
 download=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+# Cold reads, when this machine lets us drop the page cache (root): both sides then read from the disk itself, which is
+# what "reading the same bytes on the same disk directly" means; the warm figures above compare with memory speed.
+cold=""
+if [ -w /proc/sys/vm/drop_caches ]; then
+  drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+  cp "$file" "$work/cold.bin"; drop
+  t0=$(now); dd if="$work/cold.bin" of=/dev/null bs=1M status=none; t1=$(now)
+  cold_disk=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  rm -f "$work/cold.bin"; drop
+  t0=$(now); curl -s -H "$auth" -o /dev/null "$web/api/v1/datasets/$id/versions/draft/files/payload.bin"; t1=$(now)
+  cold_platform=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  cold=1
+fi
 web_after=$(hwm "$web_pid"); api_after=$(hwm "$api_pid")
 
 printf "Dataset file of %d MiB, through the front door vs dd on the same disk\n\n" "$size_mib"
@@ -60,7 +74,12 @@ printf "%-34s %8.2f %8s\n" "peer: dd write + fsync" "$disk_write" "$(rate "$disk
 printf "%-34s %8.2f %8s\n" "download via platform (GET)" "$download" "$(rate "$download")"
 printf "%-34s %8.2f %8s\n" "peer: dd read (page cache)" "$disk_read" "$(rate "$disk_read")"
 printf "%-34s %8.2f %8s\n" "peer: one HTTP hop (http.server)" "$http_read" "$(rate "$http_read")"
+if [ -n "$cold" ]; then
+  printf "%-34s %8.2f %8s\n" "download via platform, cold cache" "$cold_platform" "$(rate "$cold_platform")"
+  printf "%-34s %8.2f %8s\n" "peer: dd read, cold cache" "$cold_disk" "$(rate "$cold_disk")"
+fi
 awk -v u="$upload" -v w="$disk_write" -v d="$download" -v r="$disk_read" -v h="$http_read" 'BEGIN {
   printf "\nratio platform / disk: upload %.2f, download %.2f (goal >= 0.8)\n", w / u, r / d
   printf "ratio platform / one HTTP hop: download %.2f\n", h / d }'
+[ -n "$cold" ] && awk -v c="$cold_platform" -v d="$cold_disk" 'BEGIN { printf "ratio platform / disk, cold cache: download %.2f (goal >= 0.8)\n", d / c }'
 printf "peak RSS (VmHWM) MiB: web %s -> %s, api %s -> %s\n" "$web_before" "$web_after" "$api_before" "$api_after"
