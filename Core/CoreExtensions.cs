@@ -47,6 +47,7 @@ public static class CoreExtensions
         services.AddScoped<AdminService>();
         services.AddScoped<ComponentHealthService>();
         services.AddScoped<Datasets.DatasetService>();
+        services.AddScoped<Datasets.ExpiredUploads>();
         services.AddObjectStore(configuration);
         services.AddHttpClient();
 

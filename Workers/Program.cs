@@ -1,4 +1,5 @@
 using Platform.Core;
+using Platform.Workers.Datasets;
 using Platform.Workers.Mail;
 using Platform.Workers.Sampling;
 
@@ -7,6 +8,7 @@ builder.AddServiceDefaults();
 builder.Services.AddPlatformCore(builder.Configuration);
 builder.Services.AddHostedService<HeartbeatService>();
 builder.Services.AddHostedService<OutboxDispatcher>();
+builder.Services.AddHostedService<UploadExpiryService>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

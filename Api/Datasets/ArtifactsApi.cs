@@ -15,7 +15,7 @@ namespace Platform.Api.Datasets;
 /// download files of any version, delete a version, shares and the public catalog flag. Mapped once per kind under
 /// its own group (/datasets, /models) with the kind's service.
 /// </summary>
-public static class ArtifactsApi
+public static partial class ArtifactsApi
 {
     public static RouteGroupBuilder MapArtifactRoutes<TService>(this RouteGroupBuilder group, string noun)
         where TService : ArtifactService
@@ -38,6 +38,7 @@ public static class ArtifactsApi
             .WithSummary($"Publish the {noun} to the public catalog: readable by every signed-in user.");
         group.MapDelete("/{id:guid}/public", (Guid id, ClaimsPrincipal user, TService s, CancellationToken ct) => SetPublic(id, false, user, s, ct))
             .WithSummary("Take it out of the public catalog.");
+        group.MapUploadRoutes<TService>();
         return group;
     }
 
