@@ -32,6 +32,10 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         Assert.Equal(HttpStatusCode.OK, (await alice.Client.PostAsync($"/api/v1/datasets/{datasetId}/draft/publish", null)).StatusCode);
         var share = await (await alice.Client.PostAsJsonAsync($"/api/v1/datasets/{datasetId}/shares", new { email = admin.Email, access = "read" }))
             .Content.ReadFromJsonAsync<JsonElement>();
+        var upload = await (await alice.Client.PostAsJsonAsync($"/api/v1/datasets/{datasetId}/draft/uploads", new { path = "big.bin", size = 20_000_000 }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, (await alice.Client.PutAsync($"/api/v1/datasets/{datasetId}/draft/uploads/{upload.GetProperty("uploadId").GetGuid()}/parts/2",
+            new ByteArrayContent(new byte[20_000_000 - upload.GetProperty("partSize").GetInt32()]))).StatusCode);
         var before = await SnapshotAsync(alice);
 
         var samples = new Dictionary<string, string>
@@ -44,6 +48,8 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["version"] = "1",
             ["path"] = "data/a.csv",
             ["shareId"] = share.GetProperty("id").GetGuid().ToString(),
+            ["uploadId"] = upload.GetProperty("uploadId").GetGuid().ToString(),
+            ["number"] = "1",
         };
         var secrets = new[] { alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test", "secret-data", datasetId.ToString() };
         var body = JsonSerializer.Serialize(new
@@ -153,6 +159,8 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["version"] = "1",
         ["path"] = "data/a.csv",
         ["shareId"] = Guid.NewGuid().ToString(),
+        ["uploadId"] = Guid.NewGuid().ToString(),
+        ["number"] = "1",
     };
 
     private async Task<List<(string Method, string Template)>> OperationsAsync()
@@ -214,6 +222,13 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
                                orderby a.Name, v.Number, f.Path
                                select a.Name + ":" + v.Number + ":" + f.Path + ":" + f.Sha256).ToListAsync();
         var shares = await db.ArtifactShares.AsNoTracking().OrderBy(x => x.Id).Select(x => x.Id + ":" + x.Access + ":" + x.GranteeUserId).ToListAsync();
-        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. artifacts, .. shares]);
+        var uploads = await (from u in db.Uploads
+                             join a in db.Artifacts on u.ArtifactId equals a.Id
+                             where a.AccountId == alice.AccountId
+                             orderby u.Id
+                             select u.Id + ":" + u.Path + ":" + u.Size + ":" + u.ExpiresAt).ToListAsync();
+        var parts = await db.UploadParts.AsNoTracking().OrderBy(p => p.UploadId).ThenBy(p => p.Number)
+            .Select(p => p.UploadId + ":" + p.Number + ":" + p.ETag).ToListAsync();
+        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. artifacts, .. shares, .. uploads, .. parts]);
     });
 }
