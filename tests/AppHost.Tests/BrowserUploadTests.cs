@@ -5,7 +5,8 @@ namespace Platform.AppHost.Tests;
 
 /// <summary>
 /// A person in a real browser (Debian's Chromium, driven by Playwright) against the real platform: sign up, create a
-/// dataset, choose a folder to upload, watch the progress, and see the files, with their hashes, in the list.
+/// dataset, choose a folder to upload, watch the progress, and see the files, with their hashes, in the list. A file
+/// over one part goes through the resumable upload API, and a part whose connection drops is sent again.
 /// </summary>
 public sealed class BrowserUploadTests : IDisposable
 {
@@ -21,6 +22,9 @@ public sealed class BrowserUploadTests : IDisposable
         var big = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
         await File.WriteAllBytesAsync(Path.Combine(_folder, "images", "big.bin"), big);
         await File.WriteAllTextAsync(Path.Combine(_folder, "labels.csv"), "file,label\nimages/big.bin,cat\n");
+        // Over one part (16 MiB): it goes through the resumable upload API in two parts.
+        var huge = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
+        await File.WriteAllBytesAsync(Path.Combine(_folder, "images", "huge.bin"), huge);
         var top = Path.GetFileName(_folder);
 
         await using var platform = await StartedPlatform.StartAsync(_dataDirectory, StartedPlatform.FreePort());
@@ -46,16 +50,38 @@ public sealed class BrowserUploadTests : IDisposable
         await page.ClickAsync("form button[type=submit]:has-text('Create')");
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/Datasets/[0-9a-f-]{36}"));
 
+        // The connection drops during part 2 the first time: the page waits a moment and sends that part again.
+        var parts = new List<string>();
+        var dropped = 0;
+        await page.RouteAsync("**/draft/uploads/*/parts/*", async route =>
+        {
+            lock (parts)
+            {
+                parts.Add(route.Request.Url[(route.Request.Url.LastIndexOf('/') + 1)..]);
+            }
+
+            if (route.Request.Url.EndsWith("/parts/2", StringComparison.Ordinal) && Interlocked.Increment(ref dropped) == 1)
+            {
+                await route.AbortAsync("connectionreset");
+                return;
+            }
+
+            await route.ContinueAsync();
+        });
+
         await page.Locator("input[webkitdirectory]").SetInputFilesAsync(_folder);
         await Assertions.Expect(page.Locator(".progress").First).ToBeVisibleAsync();
-        await page.WaitForFunctionAsync("() => /2 of 2 files/.test(document.body.innerText)", null, new() { Timeout = 60_000 });
+        await page.WaitForFunctionAsync("() => /3 of 3 files/.test(document.body.innerText)", null, new() { Timeout = 90_000 });
+        Assert.Equal(["1", "2", "2"], parts);
 
         // The panel reloads the page once everything is in; the list then shows both files with their hashes.
         var list = page.Locator("table");
         await Assertions.Expect(list).ToContainTextAsync($"{top}/images/big.bin", new() { Timeout = 30_000 });
         await Assertions.Expect(list).ToContainTextAsync($"{top}/labels.csv");
+        await Assertions.Expect(list).ToContainTextAsync($"{top}/images/huge.bin");
         await Assertions.Expect(list).ToContainTextAsync(Convert.ToHexStringLower(SHA256.HashData(big))[..12]);
-        await Assertions.Expect(page.Locator("body")).ToContainTextAsync("2 files");
+        await Assertions.Expect(list).ToContainTextAsync(Convert.ToHexStringLower(SHA256.HashData(huge))[..12]);
+        await Assertions.Expect(page.Locator("body")).ToContainTextAsync("3 files");
 
         Assert.Equal(0, await platform.StopAsync(TimeSpan.FromSeconds(30)));
         Assert.Empty(platform.Leftovers());
