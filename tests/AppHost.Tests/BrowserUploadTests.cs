@@ -83,8 +83,71 @@ public sealed class BrowserUploadTests : IDisposable
         await Assertions.Expect(list).ToContainTextAsync(Convert.ToHexStringLower(SHA256.HashData(huge))[..12]);
         await Assertions.Expect(page.Locator("body")).ToContainTextAsync("3 files");
 
+        await ResumesAfterAReload_SendingOnlyTheMissingPartAsync(page);
+
         Assert.Equal(0, await platform.StopAsync(TimeSpan.FromSeconds(30)));
         Assert.Empty(platform.Leftovers());
+    }
+
+    /// <summary>
+    /// Part 2 never gets through, so the page is reloaded mid-upload (as after a dropped connection); choosing the same
+    /// file again asks the server which parts arrived and sends only part 2.
+    /// </summary>
+    private async Task ResumesAfterAReload_SendingOnlyTheMissingPartAsync(IPage page)
+    {
+        var file = Path.Combine(_folder, "..", $"{Path.GetFileName(_folder)}-resume.bin");
+        var bytes = RandomNumberGenerator.GetBytes(18 * 1024 * 1024);
+        await File.WriteAllBytesAsync(file, bytes);
+        try
+        {
+            var blocked = true;
+            var parts = new List<string>();
+            var asked = 0;
+            await page.UnrouteAllAsync();
+            await page.RouteAsync("**/draft/uploads/*/parts/*", async route =>
+            {
+                var number = route.Request.Url[(route.Request.Url.LastIndexOf('/') + 1)..];
+                lock (parts)
+                {
+                    parts.Add(number);
+                }
+
+                if (blocked && number == "2")
+                {
+                    await route.AbortAsync("connectionreset");
+                    return;
+                }
+
+                await route.ContinueAsync();
+            });
+            page.Request += (_, request) =>
+            {
+                if (request.Method == "GET" && System.Text.RegularExpressions.Regex.IsMatch(request.Url, "/draft/uploads/[0-9a-f-]{36}$"))
+                {
+                    Interlocked.Increment(ref asked);
+                }
+            };
+
+            await page.Locator("#upload-files").SetInputFilesAsync(file);
+            await page.WaitForFunctionAsync("() => /retrying/.test(document.body.innerText)", null, new() { Timeout = 60_000 });
+            Assert.Equal("1", parts[0]);
+            await page.ReloadAsync();
+            blocked = false;
+            lock (parts)
+            {
+                parts.Clear();
+            }
+
+            await page.Locator("#upload-files").SetInputFilesAsync(file);
+            await page.WaitForFunctionAsync("() => /1 of 1 files/.test(document.body.innerText)", null, new() { Timeout = 60_000 });
+            Assert.Equal(["2"], parts);
+            Assert.Equal(1, asked);
+            await Assertions.Expect(page.Locator("table")).ToContainTextAsync(Convert.ToHexStringLower(SHA256.HashData(bytes))[..12], new() { Timeout = 30_000 });
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     public void Dispose()
