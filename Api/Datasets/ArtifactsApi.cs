@@ -56,7 +56,7 @@ public static partial class ArtifactsApi
             var result = await artifacts.UploadAsync(user.UserId(), id, Uri.UnescapeDataString(path), request.Body, request.ContentLength, ct);
             if (!result.IsSuccess && result.Error!.Fields?.ContainsKey("quota") == true)
             {
-                return TypedResults.Problem(result.Error.Message, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Storage quota exceeded");
+                return QuotaProblem(result.Error);
             }
 
             return ApiResults.Ok(result);

@@ -231,6 +231,25 @@ public sealed class UploadsApiTests(ApiFactory factory) : IClassFixture<ApiFacto
         Assert.Single(Directory.EnumerateFiles(objects, "*", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task DeletingTheDataset_AbortsItsOpenUploads_AndFreesTheirBytes()
+    {
+        var user = await factory.CreateUserAsync();
+        var id = await CreateAsync(user, "abandoned");
+        var file = RandomNumberGenerator.GetBytes(PartSize + 1);
+        var upload = await StartedAsync(user, id, "half.bin", file.Length);
+        Assert.Equal(HttpStatusCode.OK, (await PartAsync(user, id, upload, 1, file)).StatusCode);
+        var uploads = Path.Combine(factory.ObjectsFolder, ".uploads");
+        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(uploads));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/v1/datasets/{id}")).StatusCode);
+        Assert.Equal(0, await UsedAsync(user));
+        var rows = await factory.WithDbAsync(db => db.Uploads.Where(u => u.Id == upload.GetProperty("uploadId").GetGuid()).CountAsync());
+        Assert.Equal(0, rows);
+        Assert.DoesNotContain(Directory.EnumerateDirectories(uploads), d => File.Exists(Path.Combine(d, "key"))
+            && File.ReadAllText(Path.Combine(d, "key")).StartsWith($"accounts/{user.AccountId:N}/", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("a//b.bin", 10L, null, "path")]
     [InlineData("ok.bin", -1L, null, "size")]
