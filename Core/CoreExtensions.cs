@@ -49,6 +49,7 @@ public static class CoreExtensions
         services.AddScoped<Datasets.DatasetService>();
         services.AddScoped<Datasets.OrphanSweeper>();
         services.AddScoped<Models.ModelService>();
+        services.AddScoped<Datasets.ExpiredUploads>();
         services.AddObjectStore(configuration);
         services.AddHttpClient();
 

@@ -1,4 +1,5 @@
 using Platform.Core;
+using Platform.Workers.Datasets;
 using Platform.Workers.Mail;
 using Platform.Workers.Sampling;
 using Platform.Workers.Storage;
@@ -9,6 +10,7 @@ builder.Services.AddPlatformCore(builder.Configuration);
 builder.Services.AddHostedService<HeartbeatService>();
 builder.Services.AddHostedService<OutboxDispatcher>();
 builder.Services.AddHostedService<OrphanSweepService>();
+builder.Services.AddHostedService<UploadExpiryService>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

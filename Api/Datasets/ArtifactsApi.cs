@@ -43,6 +43,7 @@ public static partial class ArtifactsApi
         group.MapDelete("/{id:guid}/public", (Guid id, ClaimsPrincipal user, TService s, CancellationToken ct) => SetPublic(id, false, user, s, ct))
             .WithSummary("Take it out of the public catalog.");
         group.MapBrowseRoutes<TService>();
+        group.MapUploadRoutes<TService>();
         return group;
     }
 
@@ -60,7 +61,7 @@ public static partial class ArtifactsApi
             var result = await artifacts.UploadAsync(user.UserId(), id, Uri.UnescapeDataString(path), request.Body, request.ContentLength, ct);
             if (!result.IsSuccess && result.Error!.Fields?.ContainsKey("quota") == true)
             {
-                return TypedResults.Problem(result.Error.Message, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Storage quota exceeded");
+                return QuotaProblem(result.Error);
             }
 
             return ApiResults.Ok(result);

@@ -135,6 +135,10 @@ public partial class ArtifactService
         return errors;
     }
 
+    /// <summary>
+    /// Refuses <paramref name="adding"/> bytes over the quota, counting what is stored, what open uploads received and
+    /// what they declared but have not sent yet.
+    /// </summary>
     private async Task<Error?> QuotaErrorAsync(Guid accountId, long adding, CancellationToken ct)
     {
         // Counting usage reads every file row of the account; an account without a quota (the default) skips it.
@@ -144,10 +148,27 @@ public partial class ArtifactService
         }
 
         var usage = await UsageOfAsync(accountId, ct);
-        return usage.QuotaBytes is { } quota && usage.UsedBytes + adding > quota
-            ? new Error(ErrorKind.Validation, $"Storage quota exceeded: this file is {adding} bytes and the account has {usage.LeftBytes} of {quota} bytes left.",
-                new Dictionary<string, string[]> { ["quota"] = [$"{usage.LeftBytes} bytes left"] })
-            : null;
+        if (usage.QuotaBytes is not { } quota)
+        {
+            return null;
+        }
+
+        var pending = await PendingUploadBytesAsync(accountId, ct);
+        var left = Math.Max(0, quota - usage.UsedBytes - pending);
+        if (adding <= left)
+        {
+            return null;
+        }
+
+        var held = pending > 0 ? $" ({pending} bytes are held for unfinished uploads: complete or cancel them to free them)" : "";
+        var fields = new Dictionary<string, string[]>
+        {
+            ["quota"] = [$"{left} bytes left"],
+            ["sizeBytes"] = [adding.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            ["leftBytes"] = [left.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            ["quotaBytes"] = [quota.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+        };
+        return new Error(ErrorKind.Validation, $"Storage quota exceeded: this file is {adding} bytes and the account has {left} of {quota} bytes left{held}.", fields);
     }
 
     /// <summary>
@@ -158,7 +179,8 @@ public partial class ArtifactService
     /// </summary>
     private async Task<string?> PutIntoDraftAsync(Guid datasetId, ArtifactFile file, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Inside a caller's transaction (a completed upload) the caller commits; otherwise this is its own.
+        await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
         file.VersionId = await ShareLockDraftAsync(datasetId, ct);
         string? replaced = null;
         for (var attempt = 0; ; attempt++)
@@ -190,7 +212,11 @@ public partial class ArtifactService
             }
         }
 
-        await tx.CommitAsync(ct);
+        if (tx is not null)
+        {
+            await tx.CommitAsync(ct);
+        }
+
         await TouchAsync(datasetId, file.AddedAt, ct);
         return replaced;
     }

@@ -111,6 +111,7 @@ public partial class ArtifactService(ArtifactKind kind, PlatformDbContext db, Ac
         }
 
         var keys = await FilesOf(datasetId).Select(f => f.ObjectKey).Distinct().ToListAsync(ct);
+        await AbortUploadsOfAsync(datasetId, ct);
         await db.Artifacts.Where(a => a.Id == datasetId).ExecuteDeleteAsync(ct);
         await FreeUnreferencedAsync(keys, ct);
         return Result.Success;

@@ -33,3 +33,17 @@ public enum DatasetAccess
 public sealed record CreateShareRequest(string? Email, Guid? AccountId, string? Access);
 
 public sealed record ShareResponse(Guid Id, string GranteeType, Guid GranteeId, string GranteeName, string Access, DateTimeOffset CreatedAt);
+
+/// <summary>Start a resumable upload of one file of <see cref="Size"/> bytes; <see cref="Sha256"/> (hex) is checked on completion.</summary>
+public sealed record StartUploadRequest(string? Path, long? Size, string? Sha256);
+
+/// <summary>
+/// An open upload: send parts 1 to <see cref="PartCount"/> of <see cref="PartSize"/> bytes (the last one the rest) that
+/// are not in <see cref="Received"/>, then complete it. Expires at <see cref="ExpiresAt"/> unless a part arrives first.
+/// </summary>
+public sealed record UploadResponse(
+    Guid UploadId, string Path, long Size, string? Sha256, int PartSize, int PartCount,
+    IReadOnlyList<int> Received, long ReceivedBytes, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+
+/// <summary>A part stored; the upload now expires at <see cref="ExpiresAt"/>.</summary>
+public sealed record UploadPartResponse(int Number, long Size, DateTimeOffset ExpiresAt);

@@ -10,7 +10,9 @@ public sealed class StoredObject
 }
 
 /// <summary>
-/// The objects each account keeps, each once however many versions refer to it: what storage usage and quotas count.
+/// The objects each account keeps, each once however many versions refer to it, and the bytes its open uploads have
+/// received so far (one row per upload): what storage usage and quotas count, so parts sent and never completed
+/// cannot hold storage outside the quota.
 /// </summary>
 public static class StoredObjects
 {
@@ -18,5 +20,14 @@ public static class StoredObjects
         (from f in db.ArtifactFiles
          join v in db.ArtifactVersions on f.VersionId equals v.Id
          join a in db.Artifacts on v.ArtifactId equals a.Id
-         select new StoredObject { AccountId = a.AccountId, ObjectKey = f.ObjectKey, Size = f.Size }).Distinct();
+         select new StoredObject { AccountId = a.AccountId, ObjectKey = f.ObjectKey, Size = f.Size }).Distinct()
+        .Concat(
+            from u in db.Uploads
+            join a in db.Artifacts on u.ArtifactId equals a.Id
+            select new StoredObject
+            {
+                AccountId = a.AccountId,
+                ObjectKey = u.ObjectKey,
+                Size = db.UploadParts.Where(p => p.UploadId == u.Id).Sum(p => (long?)p.Size) ?? 0,
+            });
 }

@@ -65,3 +65,30 @@ internal sealed class ArtifactShareConfiguration : IEntityTypeConfiguration<Arti
         b.HasOne<Account>().WithMany().HasForeignKey(s => s.GranteeAccountId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class UploadConfiguration : IEntityTypeConfiguration<Upload>
+{
+    public void Configure(EntityTypeBuilder<Upload> b)
+    {
+        b.ToTable("Uploads");
+        b.Ignore(u => u.PartCount);
+        b.Property(u => u.Path).HasMaxLength(1024).UseCollation("C");
+        b.Property(u => u.ObjectKey).HasMaxLength(200).IsRequired();
+        b.Property(u => u.StoreUploadId).HasMaxLength(1024).IsRequired();
+        b.Property(u => u.Sha256).HasMaxLength(64);
+        b.HasIndex(u => u.ArtifactId);
+        b.HasIndex(u => u.ExpiresAt);
+        b.HasOne<Artifact>().WithMany().HasForeignKey(u => u.ArtifactId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class UploadPartConfiguration : IEntityTypeConfiguration<UploadPart>
+{
+    public void Configure(EntityTypeBuilder<UploadPart> b)
+    {
+        b.ToTable("UploadParts");
+        b.HasKey(p => new { p.UploadId, p.Number });
+        b.Property(p => p.ETag).HasMaxLength(200).IsRequired();
+        b.HasOne<Upload>().WithMany().HasForeignKey(p => p.UploadId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -25,6 +25,8 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<ArtifactFile> ArtifactFiles => Set<ArtifactFile>();
     public DbSet<ArtifactShare> ArtifactShares => Set<ArtifactShare>();
     public DbSet<ArtifactAlias> ArtifactAliases => Set<ArtifactAlias>();
+    public DbSet<Upload> Uploads => Set<Upload>();
+    public DbSet<UploadPart> UploadParts => Set<UploadPart>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -41,6 +41,10 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         Assert.Equal(HttpStatusCode.OK, (await alice.Client.PutAsJsonAsync($"/api/v1/models/{modelId}/aliases/production", new { version = "1" })).StatusCode);
         var modelShare = await (await alice.Client.PostAsJsonAsync($"/api/v1/models/{modelId}/shares", new { email = admin.Email, access = "read" }))
             .Content.ReadFromJsonAsync<JsonElement>();
+        var upload = await (await alice.Client.PostAsJsonAsync($"/api/v1/datasets/{datasetId}/draft/uploads", new { path = "big.bin", size = 20_000_000 }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, (await alice.Client.PutAsync($"/api/v1/datasets/{datasetId}/draft/uploads/{upload.GetProperty("uploadId").GetGuid()}/parts/2",
+            new ByteArrayContent(new byte[20_000_000 - upload.GetProperty("partSize").GetInt32()]))).StatusCode);
         var before = await SnapshotAsync(alice);
 
         var samples = new Dictionary<string, string>
@@ -53,6 +57,8 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["version"] = "1",
             ["path"] = "data/a.csv",
             ["shareId"] = share.GetProperty("id").GetGuid().ToString(),
+            ["uploadId"] = upload.GetProperty("uploadId").GetGuid().ToString(),
+            ["number"] = "1",
             ["a"] = "1",
             ["b"] = "latest",
             ["alias"] = "production",
@@ -175,6 +181,8 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["version"] = "1",
         ["path"] = "data/a.csv",
         ["shareId"] = Guid.NewGuid().ToString(),
+        ["uploadId"] = Guid.NewGuid().ToString(),
+        ["number"] = "1",
         ["a"] = "1",
         ["b"] = "latest",
         ["alias"] = "production",
@@ -244,6 +252,13 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             .Select(a => $"{a.Id}:{a.IsPublic}:{a.Description}:{a.Framework}:{a.Metrics}:{a.UpdatedAt:O}");
         var aliases = await db.ArtifactAliases.AsNoTracking().OrderBy(x => x.ArtifactId).ThenBy(x => x.Alias)
             .Select(x => x.ArtifactId + ":" + x.Alias + ":" + x.VersionId).ToListAsync();
-        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. artifacts, .. shares, .. models, .. aliases]);
+        var uploads = await (from u in db.Uploads
+                             join a in db.Artifacts on u.ArtifactId equals a.Id
+                             where a.AccountId == alice.AccountId
+                             orderby u.Id
+                             select u.Id + ":" + u.Path + ":" + u.Size + ":" + u.ExpiresAt).ToListAsync();
+        var parts = await db.UploadParts.AsNoTracking().OrderBy(p => p.UploadId).ThenBy(p => p.Number)
+            .Select(p => p.UploadId + ":" + p.Number + ":" + p.ETag).ToListAsync();
+        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. artifacts, .. shares, .. models, .. aliases, .. uploads, .. parts]);
     });
 }

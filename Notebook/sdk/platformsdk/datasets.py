@@ -13,6 +13,7 @@ import re
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
+from . import _multipart
 from ._browse import Browsing
 from ._transfer import CHUNK_SIZE, HashingReader, ProgressCallback, ProgressLine, sha256_of_file
 from .errors import ConflictError, NotFoundError, PlatformError
@@ -169,12 +170,19 @@ class Artifacts(Browsing):
                     progress: Optional[ProgressCallback] = None) -> Dict[str, Any]:
         """Stream one file into the draft and return the server's entry for it.
 
+        Files larger than one part (16 MiB) are sent in parts, each retried when
+        the connection drops; running the same upload again after an
+        interruption sends only the parts the server lacks (see ``_multipart``).
+
         The file is hashed while it is sent; a server sha256 that differs from
         the bytes read raises PlatformError, since the stored copy is not the
         local one. ``progress(done, total)`` is called after each chunk.
         """
         dataset_id, _ = self._resolve(ref, None, "draft", writing=True)
         remote = remote_path if remote_path is not None else os.path.basename(local_path)
+        if os.path.getsize(local_path) > _multipart.PART_THRESHOLD:
+            # Large files go in parts, each retried, and resume where an interrupted run stopped.
+            return _multipart.upload_in_parts(self.client, f"/datasets/{dataset_id}", dataset_id, local_path, remote, progress)
         with open(local_path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             reader = HashingReader(handle, size, progress)

@@ -22,7 +22,9 @@ class FakeDatasets:
     """Datasets, drafts and published versions kept in dicts; installed as a FakePlatform handler.
 
     Knobs for failure tests: ``quota_bytes`` (413 past it), ``wrong_sha`` (uploads
-    answer a wrong sha256), ``wrong_etag`` (downloads announce a wrong ETag).
+    answer a wrong sha256), ``wrong_etag`` (downloads announce a wrong ETag),
+    ``part_size`` (of resumable uploads) and ``part_failures`` (part number ->
+    how many 503s to answer before accepting it).
     """
 
     collection = "datasets"
@@ -34,6 +36,10 @@ class FakeDatasets:
         self.quota_bytes: Optional[int] = None
         self.wrong_sha = False
         self.wrong_etag = False
+        self.part_size = 1024
+        self.part_failures: Dict[int, int] = {}
+        # upload id -> {"dataset", "path", "size", "sha256", "parts": {number: bytes}}
+        self.uploads: Dict[str, Dict[str, Any]] = {}
         fake.handlers.append(self.handle)
 
     def add(self, name: str, **fields: Any) -> Dict[str, Any]:
@@ -86,6 +92,8 @@ class FakeDatasets:
                 del self.datasets[dataset_id], self.files[dataset_id]
                 return support.Reply(status=204)
             return support.Reply(body=self._dataset(dataset_id)) if seen.method == "GET" else None
+        if rest[:2] == ["draft", "uploads"]:
+            return self._uploads(dataset_id, rest[2:], seen)
         if rest[:2] == ["draft", "files"] and seen.method == "PUT":
             return self._put(dataset_id, "/".join(rest[2:]), seen)
         if rest[:2] == ["draft", "files"] and seen.method == "DELETE":
@@ -186,3 +194,58 @@ class FakeDatasets:
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
             return support.Reply(status=206, body=data[start:end + 1], content_type="application/octet-stream", headers=headers)
         return support.Reply(body=data, content_type="application/octet-stream", headers=headers)
+
+    # -- resumable uploads (POST .../draft/uploads, PUT .../parts/{n}, GET, POST .../complete, DELETE) --------
+
+    def _upload_body(self, upload_id: str) -> Dict[str, Any]:
+        upload = self.uploads[upload_id]
+        count = -(-upload["size"] // self.part_size)
+        return {"uploadId": upload_id, "path": upload["path"], "size": upload["size"], "sha256": upload["sha256"],
+                "partSize": self.part_size, "partCount": count, "received": sorted(upload["parts"]),
+                "receivedBytes": sum(len(b) for b in upload["parts"].values()), "createdAt": NOW, "expiresAt": NOW}
+
+    def _uploads(self, dataset_id: str, rest: List[str], seen: "support.Seen") -> Optional["support.Reply"]:
+        if not rest and seen.method == "POST":
+            body = json.loads(seen.body)
+            size = int(body["size"])
+            if self.quota_bytes is not None and self.used() + size > self.quota_bytes:
+                left = self.quota_bytes - self.used()
+                return support.problem(413, "Storage quota exceeded", f"Storage quota exceeded: this file is {size} bytes "
+                                       f"and the account has {left} of {self.quota_bytes} bytes left.",
+                                       sizeBytes=size, leftBytes=left, quotaBytes=self.quota_bytes)
+            upload_id = str(uuid.uuid4())
+            self.uploads[upload_id] = {"dataset": dataset_id, "path": body["path"], "size": size,
+                                       "sha256": body.get("sha256"), "parts": {}}
+            return support.Reply(status=201, body=self._upload_body(upload_id))
+        upload = self.uploads.get(rest[0]) if rest else None
+        if upload is None or upload["dataset"] != dataset_id:
+            return support.problem(404, "Not Found", "The upload was not found.")
+        upload_id = rest[0]
+        if len(rest) == 1 and seen.method == "GET":
+            return support.Reply(body=self._upload_body(upload_id))
+        if len(rest) == 1 and seen.method == "DELETE":
+            del self.uploads[upload_id]
+            return support.Reply(status=204)
+        if len(rest) == 3 and rest[1] == "parts" and seen.method == "PUT":
+            number = int(rest[2])
+            if self.part_failures.get(number, 0) > 0:
+                self.part_failures[number] -= 1
+                return support.problem(503, "Service Unavailable", "Try again.")
+            expected = min(self.part_size, upload["size"] - (number - 1) * self.part_size)
+            if len(seen.body) != expected:
+                return support.problem(400, "One or more validation errors occurred.",
+                                       errors={"length": [f"Part {number} must be exactly {expected} bytes."]})
+            upload["parts"][number] = seen.body
+            return support.Reply(body={"number": number, "size": len(seen.body), "expiresAt": NOW})
+        if rest[1:] == ["complete"] and seen.method == "POST":
+            count = -(-upload["size"] // self.part_size)
+            if sorted(upload["parts"]) != list(range(1, count + 1)):
+                return support.problem(409, "Conflict", "Some parts have not arrived.")
+            data = b"".join(upload["parts"][n] for n in range(1, count + 1))
+            sha = hashlib.sha256(data).hexdigest()
+            del self.uploads[upload_id]
+            if upload["sha256"] and upload["sha256"] != sha:
+                return support.problem(400, "One or more validation errors occurred.", errors={"sha256": ["wrong"]})
+            self.files[dataset_id]["draft"][upload["path"]] = data
+            return support.Reply(body={"path": upload["path"], "size": len(data), "sha256": sha, "addedAt": NOW})
+        return None

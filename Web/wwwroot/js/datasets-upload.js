@@ -1,4 +1,7 @@
-// The dataset upload panel: files and folders (picked or dropped) go one PUT each to the API's draft, three at a time.
+// The dataset upload panel: files and folders (picked or dropped) go to the API's draft, three files at a time. Small
+// files go in one PUT; files larger than one part go through the resumable upload API, their parts one after another,
+// each retried with backoff when the connection drops. The upload id is kept in localStorage (by dataset, path, size
+// and modification time), so dropping the same file again after a reload asks which parts arrived and sends the rest.
 // XMLHttpRequest rather than fetch because only XHR reports upload progress. The API takes the session cookie; the
 // X-Requested-With header marks the request as script-made (a plain form cannot send it).
 (function () {
@@ -10,7 +13,12 @@
   }
 
   const PARALLEL = 3;
+  // Files above one part (the server's usual part size) go in parts; the server says the exact part size.
+  const PART_THRESHOLD = 16 * 1024 * 1024;
+  const ATTEMPTS = 6;
   const baseUrl = panel.dataset.uploadUrl;
+  const uploadsUrl = panel.dataset.uploadsUrl;
+  const datasetId = panel.dataset.datasetId;
   const dropzone = document.getElementById("upload-dropzone");
   const queueList = document.getElementById("upload-queue");
   const prefixInput = document.getElementById("upload-prefix");
@@ -126,6 +134,10 @@
   }
 
   function start(item) {
+    if (item.file.size > PART_THRESHOLD && uploadsUrl) {
+      startInParts(item);
+      return;
+    }
     const xhr = new XMLHttpRequest();
     item.xhr = xhr;
     show(item, "uploading", undefined, "progress-bar-striped progress-bar-animated");
@@ -170,6 +182,134 @@
   function finish() {
     updateOverall();
     pump();
+  }
+
+  // -- resumable uploads in parts -------------------------------------------------------------------------------
+
+  function stateKey(item) {
+    return "platform-upload:" + datasetId + ":" + item.path + ":" + item.file.size + ":" + item.file.lastModified;
+  }
+
+  // One request of a multipart upload: resolves with the finished XHR (any status), rejects on a dropped connection
+  // ({ network: true }) or a cancel ({ cancelled: true }).
+  function send(item, method, url, body, onProgress) {
+    return new Promise(function (resolve, reject) {
+      if (item.cancelled) {
+        reject({ cancelled: true });
+        return;
+      }
+      const xhr = new XMLHttpRequest();
+      item.xhr = xhr;
+      xhr.open(method, url);
+      xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+      xhr.setRequestHeader("Content-Type", typeof body === "string" ? "application/json" : "application/octet-stream");
+      if (onProgress) {
+        xhr.upload.onprogress = function (event) { onProgress(event.loaded); };
+      }
+      xhr.onload = function () { item.xhr = null; resolve(xhr); };
+      xhr.onerror = function () { item.xhr = null; reject({ network: true }); };
+      xhr.onabort = function () { item.xhr = null; reject({ cancelled: true }); };
+      xhr.send(body === undefined ? null : body);
+    });
+  }
+
+  function wait(item, seconds, what) {
+    show(item, "uploading", what + " failed; retrying in " + seconds + " s…", "progress-bar-striped");
+    return new Promise(function (resolve) { setTimeout(resolve, seconds * 1000); });
+  }
+
+  // Sends again after a dropped connection or a 5xx, waiting 1, 2, 4… seconds; other answers go back to the caller.
+  async function withRetries(item, what, attempt) {
+    let pause = 1;
+    for (let n = 1; ; n++) {
+      try {
+        const xhr = await attempt();
+        if (xhr.status < 500 || n === ATTEMPTS) {
+          return xhr;
+        }
+      } catch (failure) {
+        if (!failure.network || n === ATTEMPTS) {
+          throw failure;
+        }
+      }
+      await wait(item, pause, what);
+      pause = Math.min(pause * 2, 30);
+    }
+  }
+
+  function ok(xhr) {
+    if (xhr.status < 200 || xhr.status >= 300) {
+      throw { problem: problemOf(xhr), status: xhr.status };
+    }
+    return xhr.responseText ? JSON.parse(xhr.responseText) : null;
+  }
+
+  // The upload remembered for this file, if the server still has it; otherwise a new one.
+  async function openUpload(item, key) {
+    const saved = localStorage.getItem(key);
+    if (saved) {
+      const found = await withRetries(item, "Resuming", function () { return send(item, "GET", uploadsUrl + "/" + encodeURIComponent(saved)); });
+      if (found.status === 200) {
+        return JSON.parse(found.responseText);
+      }
+      localStorage.removeItem(key);
+    }
+    const body = JSON.stringify({ path: item.path, size: item.file.size });
+    const upload = ok(await withRetries(item, "Starting", function () { return send(item, "POST", uploadsUrl, body); }));
+    localStorage.setItem(key, upload.uploadId);
+    return upload;
+  }
+
+  async function startInParts(item) {
+    const key = stateKey(item);
+    const bars = "progress-bar-striped progress-bar-animated";
+    item.cancelled = false;
+    item.multipart = true;
+    show(item, "uploading", "starting…", bars);
+    try {
+      const upload = await openUpload(item, key);
+      const url = uploadsUrl + "/" + encodeURIComponent(upload.uploadId);
+      const received = new Set(upload.received);
+      // The bar starts at the bytes already on the server.
+      let done = upload.receivedBytes;
+      item.loaded = done;
+      show(item, "uploading", undefined, bars);
+      updateOverall();
+      for (let number = 1; number <= upload.partCount; number++) {
+        if (received.has(number)) {
+          continue;
+        }
+        const from = (number - 1) * upload.partSize;
+        const part = item.file.slice(from, Math.min(from + upload.partSize, item.file.size));
+        const base = done;
+        ok(await withRetries(item, "Part " + number, function () {
+          return send(item, "PUT", url + "/parts/" + number, part, function (loaded) {
+            item.loaded = base + loaded;
+            show(item, "uploading", undefined, bars);
+            updateOverall();
+          });
+        }));
+        done += part.size;
+        item.loaded = done;
+      }
+      show(item, "uploading", "verifying…", bars);
+      const file = ok(await withRetries(item, "Completing", function () { return send(item, "POST", url + "/complete"); }));
+      localStorage.removeItem(key);
+      item.loaded = item.file.size;
+      show(item, "done", "done · sha256 " + (file && file.sha256 || ""), "bg-success");
+    } catch (failure) {
+      if (failure.cancelled) {
+        show(item, "cancelled", "Cancelled; Retry continues where it stopped.", "bg-secondary");
+      } else {
+        if (failure.status === 404 || failure.status === 400) {
+          // Expired, or refused as a whole (a wrong size or hash): a retry starts afresh.
+          localStorage.removeItem(key);
+        }
+        show(item, "failed", failure.problem || (failure.network ? "The connection failed; Retry continues where it stopped." : String(failure)), "bg-danger");
+      }
+      retryButton(item);
+    }
+    finish();
   }
 
   function pump() {
@@ -259,8 +399,11 @@
       if (item.status === "queued") {
         show(item, "cancelled", "Cancelled.", "bg-secondary");
         retryButton(item);
-      } else if (item.xhr) {
-        item.xhr.abort();
+      } else if (item.status === "uploading") {
+        item.cancelled = true;
+        if (item.xhr) {
+          item.xhr.abort();
+        }
       }
     });
     updateOverall();
