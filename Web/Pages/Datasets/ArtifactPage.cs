@@ -28,4 +28,13 @@ public sealed class ShareInput
     public string? Grantee { get; set; }
 
     public string? Access { get; set; } = "read";
+
+    /// <summary>One box for either: an account id is a GUID, anything else is taken as an e-mail address.</summary>
+    public Platform.Core.Datasets.CreateShareRequest ToRequest()
+    {
+        var grantee = Grantee?.Trim();
+        return Guid.TryParse(grantee, out var accountId)
+            ? new(null, accountId, Access)
+            : new(grantee, null, Access);
+    }
 }

@@ -148,16 +148,7 @@ public sealed class DetailsModel(ModelService models, CurrentUser currentUser) :
 
     public async Task<IActionResult> OnPostShareAsync(CancellationToken ct)
     {
-        Guid? accountId = null;
-        var email = Share.Grantee?.Trim();
-        // One box for either: an account id is a GUID, anything else is taken as an e-mail address.
-        if (Guid.TryParse(email, out var parsed))
-        {
-            accountId = parsed;
-            email = null;
-        }
-
-        var shared = await models.ShareAsync(currentUser.Id, Id, new CreateShareRequest(email, accountId, Share.Access), ct);
+        var shared = await models.ShareAsync(currentUser.Id, Id, Share.ToRequest(), ct);
         if (shared.IsSuccess)
         {
             this.Flash($"Shared with {shared.Value!.GranteeName} ({shared.Value.Access}).");
