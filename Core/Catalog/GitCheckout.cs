@@ -9,7 +9,15 @@ namespace Platform.Core.Catalog;
 /// </summary>
 public sealed class GitCheckout(string url, string? branch, string folder, TimeSpan timeout)
 {
+    private readonly string _shownUrl = Redact(url);
+
     public string Folder => folder;
+
+    /// <summary>The URL without user name and password, for messages and pages.</summary>
+    public static string Redact(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo)
+            ? url.Replace(uri.UserInfo + "@", "", StringComparison.Ordinal)
+            : url;
 
     /// <summary>Brings the folder to the remote's latest commit; throws <see cref="CatalogSourceException"/> saying why not.</summary>
     public async Task UpdateAsync(CancellationToken ct)
@@ -77,7 +85,7 @@ public sealed class GitCheckout(string url, string? branch, string folder, TimeS
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new CatalogSourceException($"git could not be started ({e.Message}); install git to load the catalog from {url}.");
+            throw new CatalogSourceException($"git could not be started ({e.Message}); install git to load the catalog from {_shownUrl}.");
         }
 
         using (process)
@@ -95,7 +103,7 @@ public sealed class GitCheckout(string url, string? branch, string folder, TimeS
             {
                 process.Kill(entireProcessTree: true);
                 ct.ThrowIfCancellationRequested();
-                throw new CatalogSourceException($"git {arguments.FirstOrDefault(a => a is "clone" or "fetch") ?? arguments[0]} of {url} " +
+                throw new CatalogSourceException($"git {arguments.FirstOrDefault(a => a is "clone" or "fetch") ?? arguments[0]} of {_shownUrl} " +
                     $"ran over {timeout.TotalSeconds:0} s and was stopped.");
             }
 
@@ -104,7 +112,7 @@ public sealed class GitCheckout(string url, string? branch, string folder, TimeS
             if (process.ExitCode != 0)
             {
                 var verb = arguments.FirstOrDefault(a => a is "clone" or "fetch" or "reset" or "clean") ?? "command";
-                throw new CatalogSourceException($"git {verb} of {url} failed (exit code {process.ExitCode}): {Tail(error)}");
+                throw new CatalogSourceException($"git {verb} of {_shownUrl} failed (exit code {process.ExitCode}): {Tail(error.Replace(url, _shownUrl, StringComparison.Ordinal))}");
             }
         }
     }

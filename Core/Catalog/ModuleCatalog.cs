@@ -320,12 +320,7 @@ public sealed class ModuleCatalog : IModuleCatalog, IDisposable
 
     private string GitDescription()
     {
-        var url = _options.GitUrl!;
-        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo))
-        {
-            url = new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString();
-        }
-
+        var url = GitCheckout.Redact(_options.GitUrl!);
         return string.IsNullOrWhiteSpace(_options.GitBranch) ? $"git {url}" : $"git {url} ({_options.GitBranch})";
     }
 
