@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Platform.Core.Persistence;
 using Platform.Tests.Fixtures;
 
@@ -14,7 +15,16 @@ public sealed class WebAppFixture : IAsyncLifetime
 {
     public const string PublicUrl = "http://localhost";
 
+    private readonly IReadOnlyDictionary<string, string> _settings;
     private WebApplicationFactory<WebMarker>? _factory;
+
+    public WebAppFixture()
+        : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <param name="settings">Configuration on top of the defaults (e.g. Platform:Catalog:Folder).</param>
+    public WebAppFixture(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     public string ConnectionString { get; private set; } = "";
 
@@ -34,7 +44,8 @@ public sealed class WebAppFixture : IAsyncLifetime
             .UseSetting("ConnectionStrings:objectstore", $"Folder={ObjectFolder}")
             // Nothing listens there: the api health card reports it, and the front door (once merged) needs an address.
             .UseSetting("services:api:http:0", "http://127.0.0.1:1")
-            .UseSetting("Logging:LogLevel:Default", "Warning"));
+            .UseSetting("Logging:LogLevel:Default", "Warning")
+            .ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))));
     }
 
     /// <summary>A browser of its own: separate cookies (session, antiforgery), redirects reported rather than followed.</summary>
