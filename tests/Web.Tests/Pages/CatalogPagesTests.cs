@@ -60,8 +60,8 @@ public sealed class CatalogPagesTests(WebAppFixture app) : IClassFixture<WebAppF
         Assert.Equal(HttpStatusCode.OK, page.Status);
         Assert.Contains("<h1>Development environment</h1>", page.Html);
         Assert.Contains("<strong>JupyterLab</strong>", page.Html);
-        Assert.Contains("Memory 2048 MiB 32768 MiB", page.Text);
-        Assert.Contains("GPUs 0 2", page.Text);
+        Assert.Contains("<th scope=\"row\">Memory</th><td>2048 MiB</td><td>32768 MiB</td>", page.Html);
+        Assert.Contains("<th scope=\"row\">GPUs</th><td>0</td><td>2</td>", page.Html);
         Assert.Contains("localhost/platform-jupyter:latest", page.Text);
         Assert.Contains("vscode: VS Code in the browser", page.Text);
         Assert.Contains("Sign in to deploy", page.Text);
@@ -81,7 +81,7 @@ public sealed class CatalogFolderPagesTests(CatalogFolderPagesTests.Fixture app)
 
         public Browser Admin { get; private set; } = null!;
 
-        public Fixture() => Web = new WebAppFixture(new Dictionary<string, string> { ["Platform:Catalog:Folder"] = Folder });
+        public Fixture() => Web = new WebAppFixture { Settings = new Dictionary<string, string> { ["Platform:Catalog:Folder"] = Folder } };
 
         public void WriteModule(string name, string readme, string? manifest = null)
         {
@@ -108,6 +108,9 @@ public sealed class CatalogFolderPagesTests(CatalogFolderPagesTests.Fixture app)
                 """);
             await Web.InitializeAsync();
             Admin = await Web.NewUserAsync(WebAppFixture.NewEmail("admin"), "The Admin");
+            // The catalog loads on first use: load it now, so modules the tests write later need a reload.
+            var loaded = await Admin.GetAsync("/Admin");
+            Assert.True(loaded.Text.Contains("Modules 1", StringComparison.Ordinal), loaded.Text);
         }
 
         public async Task DisposeAsync()

@@ -15,16 +15,10 @@ public sealed class WebAppFixture : IAsyncLifetime
 {
     public const string PublicUrl = "http://localhost";
 
-    private readonly IReadOnlyDictionary<string, string> _settings;
     private WebApplicationFactory<WebMarker>? _factory;
 
-    public WebAppFixture()
-        : this(new Dictionary<string, string>())
-    {
-    }
-
-    /// <param name="settings">Configuration on top of the defaults (e.g. Platform:Catalog:Folder).</param>
-    public WebAppFixture(IReadOnlyDictionary<string, string> settings) => _settings = settings;
+    /// <summary>Configuration on top of the defaults (e.g. Platform:Catalog:Folder), set before <see cref="InitializeAsync"/>.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 
     public string ConnectionString { get; private set; } = "";
 
@@ -45,7 +39,7 @@ public sealed class WebAppFixture : IAsyncLifetime
             // Nothing listens there: the api health card reports it, and the front door (once merged) needs an address.
             .UseSetting("services:api:http:0", "http://127.0.0.1:1")
             .UseSetting("Logging:LogLevel:Default", "Warning")
-            .ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))));
+            .ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(Settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))));
     }
 
     /// <summary>A browser of its own: separate cookies (session, antiforgery), redirects reported rather than followed.</summary>
