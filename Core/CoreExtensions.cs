@@ -4,10 +4,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Core.AccessKeys;
 using Platform.Core.Accounts;
 using Platform.Core.Admin;
+using Platform.Core.Catalog;
 using Platform.Core.Mail;
 using Platform.Core.Persistence;
 using Platform.Core.Storage;
@@ -51,10 +54,27 @@ public static class CoreExtensions
         services.AddScoped<Models.ModelService>();
         services.AddScoped<Datasets.ExpiredUploads>();
         services.AddObjectStore(configuration);
+        services.AddModuleCatalog(configuration);
         services.AddHttpClient();
 
         // The key ring itself is created once, with the schema (KeyRing.Ensure, run by the AppHost after migrating).
         services.AddPlatformDataProtection();
+        return services;
+    }
+
+    /// <summary>The module catalog (one per process, loaded on first use) and the database generation that keeps processes in step.</summary>
+    public static IServiceCollection AddModuleCatalog(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CatalogOptions>().Bind(configuration.GetSection(CatalogOptions.Section));
+        services.AddSingleton<ICatalogGenerationStore, SettingsCatalogGenerationStore>();
+        services.AddSingleton(sp =>
+        {
+            var environment = sp.GetService<IHostEnvironment>();
+            return new ModuleCatalog(sp.GetRequiredService<IOptions<CatalogOptions>>().Value, environment?.ContentRootPath,
+                configuration["Platform:DataDir"], sp.GetRequiredService<ICatalogGenerationStore>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<ModuleCatalog>>(), environment?.ApplicationName ?? "platform");
+        });
+        services.AddSingleton<IModuleCatalog>(sp => sp.GetRequiredService<ModuleCatalog>());
         return services;
     }
 

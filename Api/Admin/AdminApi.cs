@@ -24,7 +24,7 @@ public static class AdminApi
         return api;
     }
 
-    private static async ValueTask<object?> RequireAdmin(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    internal static async ValueTask<object?> RequireAdmin(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var admin = await http.RequestServices.GetRequiredService<AdminService>().RequireAdminAsync(http.User.UserId(), http.RequestAborted);

@@ -7,6 +7,7 @@ using Platform.Api.AccessKeys;
 using Platform.Api.Accounts;
 using Platform.Api.Admin;
 using Platform.Api.Authentication;
+using Platform.Api.Catalog;
 using Platform.Api.Datasets;
 using Platform.Api.Infrastructure;
 using Platform.Api.Models;
@@ -102,6 +103,7 @@ public static class Extensions
             .MapAccountsApi()
             .MapAccessKeysApi()
             .MapAdminApi()
+            .MapCatalogApi()
             .MapDatasetsApi()
             .MapModelsApi();
         return app;

@@ -27,6 +27,8 @@ public sealed class SettingsService(PlatformDbContext db, IOptions<PlatformOptio
 
     private const string AnonymousCatalogKey = "catalog.anonymous";
 
+    private const string CatalogGenerationKey = "catalog.generation";
+
     public async Task<RegistrationMode> GetRegistrationModeAsync(CancellationToken ct = default) =>
         Enum.TryParse<RegistrationMode>(await GetAsync(RegistrationKey, ct), out var mode) ? mode : options.Value.Registration;
 
@@ -39,6 +41,12 @@ public sealed class SettingsService(PlatformDbContext db, IOptions<PlatformOptio
 
     public Task SetAnonymousCatalogAsync(bool allowed, CancellationToken ct = default) =>
         SetAsync(AnonymousCatalogKey, allowed.ToString(), ct);
+
+    /// <summary>Changes on every module catalog reload, so each process's catalog knows to reload too.</summary>
+    public Task<string?> GetCatalogGenerationAsync(CancellationToken ct = default) => GetAsync(CatalogGenerationKey, ct);
+
+    public Task SetCatalogGenerationAsync(string generation, CancellationToken ct = default) =>
+        SetAsync(CatalogGenerationKey, generation, ct);
 
     private Task<string?> GetAsync(string key, CancellationToken ct) =>
         db.Settings.AsNoTracking().Where(s => s.Key == key).Select(s => s.Value).FirstOrDefaultAsync(ct);

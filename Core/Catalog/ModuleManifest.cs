@@ -14,7 +14,11 @@ public sealed record ModuleManifest(
     IReadOnlyList<ModuleService> Services,
     ModuleImages Images,
     ModuleResources Resources,
-    ModuleCommands Commands);
+    ModuleCommands Commands)
+{
+    /// <summary>The module's folder on this machine (its files: the API package, train.py); null when not loaded from disk.</summary>
+    public string? Folder { get; init; }
+}
 
 /// <summary>jupyter, vscode or api: what a deployment of the module serves.</summary>
 public enum ModuleService

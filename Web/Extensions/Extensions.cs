@@ -68,6 +68,8 @@ public static class Extensions
         "/Account/AccessDenied", "/Account/Lockout", "/Invitations/Accept", "/Error",
         // Checks the admin's anonymous-catalog setting itself and sends visitors to sign in when it is off.
         "/Datasets/Public",
+        // The module catalog describes the platform, nothing of anyone's; deploying from it needs an account.
+        "/Catalog/Index", "/Catalog/Details",
     ];
 
     public static WebApplication UseWebPipeline(this WebApplication app)

@@ -16,11 +16,7 @@ public static class PlatformAreas
     public static readonly IReadOnlyList<PlatformArea> All =
     [
         new("Catalog", "Catalog",
-            "Start a development environment, a module or your own image.",
-            "The catalog lists what you can start: the Development environment (JupyterLab or VS Code, protected by a password "
-            + "and opened at /ide/{id}/), trainable modules you can retrain on your own data, inference-ready modules, "
-            + "and your own Docker image. Each entry shows its description and the hardware it needs, and opens a "
-            + "configuration form: title, service, CPUs, GPUs, memory and storage."),
+            "Start a development environment, a module or your own image.", null),
         new("Deployments", "Deployments",
             "Your running notebooks, editors and module APIs.",
             "Every environment and module API you started, with its state and a plain reason (\"Queued: waiting for 1 GPU, "

@@ -2,14 +2,19 @@ using System.Diagnostics;
 
 namespace Platform.Notebook.Tests;
 
-/// <summary>Runs the Python SDK's own unittest suite, so `dotnet test` covers the Python side too.</summary>
+/// <summary>
+/// Runs the Python suites (the SDK's and each built-in module's) with unittest, so `dotnet test` covers the Python
+/// side too.
+/// </summary>
 public class SdkUnitTests
 {
-    [Fact]
-    public async Task PythonSdkUnitTests_Pass()
+    [Theory]
+    [InlineData("Notebook/sdk")]
+    [InlineData("Notebook/modules/demo-classifier")]
+    public async Task PythonUnitTests_Pass(string folder)
     {
-        var sdkDirectory = Path.Combine(FindRepositoryRoot(), "Notebook", "sdk");
-        Assert.True(Directory.Exists(sdkDirectory), $"SDK folder not found at {sdkDirectory}");
+        var sdkDirectory = Path.Combine([FindRepositoryRoot(), .. folder.Split('/')]);
+        Assert.True(Directory.Exists(sdkDirectory), $"Python project not found at {sdkDirectory}");
 
         var startInfo = new ProcessStartInfo
         {
@@ -44,11 +49,11 @@ public class SdkUnitTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"python SDK tests ran over 5 minutes.\n{await stdout}\n{await stderr}");
+            throw new TimeoutException($"python tests in {folder} ran over 5 minutes.\n{await stdout}\n{await stderr}");
         }
 
         var output = $"{await stdout}\n{await stderr}";
-        Assert.True(process.ExitCode == 0, $"python SDK tests exited {process.ExitCode}:\n{output}");
+        Assert.True(process.ExitCode == 0, $"python tests in {folder} exited {process.ExitCode}:\n{output}");
         // unittest prints "Ran N tests"; zero would mean discovery found nothing and proved nothing.
         Assert.Matches(@"Ran [1-9]\d* tests?", output);
     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Platform.Core.Admin;
+using Platform.Core.Catalog;
 using Platform.Core.Common;
 using Platform.Web.Extensions;
 using Platform.Web.Identity;
@@ -8,10 +9,11 @@ using Platform.Web.Identity;
 namespace Platform.Web.Pages.Admin;
 
 /// <summary>
-/// The platform at a glance: component health, the registration mode, the public catalog's visibility and the users. Reaching this page at all needs
+/// The platform at a glance: component health, the registration mode, the public catalog's visibility, the module
+/// catalog (source, errors, reload) and the users. Reaching this page at all needs
 /// the PlatformAdmin policy (a database check on every request); the actions here are Core's admin operations.
 /// </summary>
-public sealed class IndexModel(AdminService admin, ComponentHealthService health, CurrentUser currentUser) : PageModel
+public sealed class IndexModel(AdminService admin, ComponentHealthService health, CurrentUser currentUser, ModuleCatalog catalog) : PageModel
 {
     public const int PageSize = 25;
 
@@ -29,10 +31,15 @@ public sealed class IndexModel(AdminService admin, ComponentHealthService health
 
     public Guid MyId => currentUser.Id;
 
+    public CatalogSnapshot Modules { get; private set; } = null!;
+
+    public CatalogFailure? ModulesFailure => catalog.LastFailure;
+
     public async Task OnGetAsync(CancellationToken ct)
     {
         Components = await health.CheckAllAsync(ct);
         Settings = await admin.GetSettingsAsync(ct);
+        Modules = await catalog.GetAsync(ct);
         Users = await admin.ListUsersAsync(PageNumber, PageSize, Search, ct);
     }
 
@@ -55,6 +62,24 @@ public sealed class IndexModel(AdminService admin, ComponentHealthService health
             ? "Visitors who are not signed in can now list the public catalog; downloading still needs an account."
             : "The public catalog is now for signed-in users only.";
         return this.RedirectOrFail(outcome, message, () => RedirectToPage());
+    }
+
+    /// <summary>Reads the module catalog's source again; Api and Workers follow through the database generation.</summary>
+    public async Task<IActionResult> OnPostReloadCatalogAsync(CancellationToken ct)
+    {
+        var result = await catalog.ReloadAsync(ct);
+        if (result.Succeeded)
+        {
+            var errors = result.Snapshot.Errors.Count;
+            this.Flash($"Catalog reloaded: {result.Snapshot.Modules.Count} modules" +
+                (errors == 0 ? "." : $", {errors} {(errors == 1 ? "error" : "errors")} (listed under Module catalog)."));
+        }
+        else
+        {
+            this.FlashError($"The catalog could not be reloaded; the previous one stays. {result.Error}");
+        }
+
+        return RedirectToPage();
     }
 
     public async Task<IActionResult> OnPostAdminAsync(Guid userId, bool grant, CancellationToken ct)

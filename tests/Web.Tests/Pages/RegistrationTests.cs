@@ -79,7 +79,7 @@ public sealed class RegistrationTests(WebAppFixture app) : IClassFixture<WebAppF
     [InlineData("/Accounts")]
     [InlineData("/Account/Manage")]
     [InlineData("/Admin")]
-    [InlineData("/Catalog")]
+    [InlineData("/Deployments")]
     [InlineData("/Invitations/Accept")]
     public async Task Pages_SendStrangersToSignIn_ExceptThePublicOnes(string path)
     {
@@ -102,6 +102,8 @@ public sealed class RegistrationTests(WebAppFixture app) : IClassFixture<WebAppF
     [InlineData("/Account/ResetPassword")]
     [InlineData("/Account/AccessDenied")]
     [InlineData("/Account/Lockout")]
+    [InlineData("/Catalog")]
+    [InlineData("/Catalog/development")]
     public async Task PublicPages_OpenWithoutSigningIn(string path)
     {
         var page = await app.NewBrowser().GetAsync(path);

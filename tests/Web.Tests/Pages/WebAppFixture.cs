@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Platform.Core.Persistence;
 using Platform.Tests.Fixtures;
 
@@ -15,6 +16,9 @@ public sealed class WebAppFixture : IAsyncLifetime
     public const string PublicUrl = "http://localhost";
 
     private WebApplicationFactory<WebMarker>? _factory;
+
+    /// <summary>Configuration on top of the defaults (e.g. Platform:Catalog:Folder), set before <see cref="InitializeAsync"/>.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 
     public string ConnectionString { get; private set; } = "";
 
@@ -34,7 +38,8 @@ public sealed class WebAppFixture : IAsyncLifetime
             .UseSetting("ConnectionStrings:objectstore", $"Folder={ObjectFolder}")
             // Nothing listens there: the api health card reports it, and the front door (once merged) needs an address.
             .UseSetting("services:api:http:0", "http://127.0.0.1:1")
-            .UseSetting("Logging:LogLevel:Default", "Warning"));
+            .UseSetting("Logging:LogLevel:Default", "Warning")
+            .ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(Settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))));
     }
 
     /// <summary>A browser of its own: separate cookies (session, antiforgery), redirects reported rather than followed.</summary>
