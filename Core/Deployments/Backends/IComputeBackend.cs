@@ -25,6 +25,9 @@ public interface IComputeBackend
 
     /// <summary>Stops the workload and removes its workspace; both already gone is success.</summary>
     Task DeleteAsync(Guid deploymentId, string? state, CancellationToken ct);
+
+    /// <summary>The last lines the workload wrote, to say why it failed ("" when there are none).</summary>
+    Task<string> LogTailAsync(Guid deploymentId, CancellationToken ct);
 }
 
 /// <param name="State">What the backend needs to find the workload again.</param>

@@ -128,6 +128,8 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
         }
     }
 
+    public Task<string> LogTailAsync(Guid deploymentId, CancellationToken ct) => Task.FromResult(LogTail(deploymentId));
+
     /// <summary>The last lines of the workload's log, to say why it failed.</summary>
     public string LogTail(Guid deploymentId, int lines = 15)
     {
