@@ -8,6 +8,7 @@ using Platform.Api.Accounts;
 using Platform.Api.Admin;
 using Platform.Api.Authentication;
 using Platform.Api.Datasets;
+using Platform.Api.Deployments;
 using Platform.Api.Infrastructure;
 using Platform.Api.Models;
 using Platform.Core;
@@ -103,7 +104,8 @@ public static class Extensions
             .MapAccessKeysApi()
             .MapAdminApi()
             .MapDatasetsApi()
-            .MapModelsApi();
+            .MapModelsApi()
+            .MapDeploymentsApi();
         return app;
     }
 
