@@ -111,7 +111,10 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
             await StopProcessAsync(record);
         }
 
-        File.Delete(RecordOf(deploymentId));
+        if (File.Exists(RecordOf(deploymentId)))
+        {
+            File.Delete(RecordOf(deploymentId));
+        }
     }
 
     public async Task DeleteAsync(Guid deploymentId, string? state, CancellationToken ct)
