@@ -240,7 +240,9 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
             return;
         }
 
+        // The group, and the pid itself in case it has not reached setsid yet (stopped right after launching).
         _ = Kill(-record.Pid, SigTerm);
+        _ = Kill(record.Pid, SigTerm);
         var deadline = DateTime.UtcNow + StopGrace;
         while (DateTime.UtcNow < deadline && IsAlive(record))
         {
@@ -250,6 +252,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
         if (IsAlive(record))
         {
             _ = Kill(-record.Pid, SigKill);
+            _ = Kill(record.Pid, SigKill);
             for (var i = 0; i < 50 && IsAlive(record); i++)
             {
                 await Task.Delay(100, CancellationToken.None);
