@@ -53,6 +53,13 @@ public static class CoreExtensions
         services.AddScoped<Datasets.OrphanSweeper>();
         services.AddScoped<Models.ModelService>();
         services.AddScoped<Datasets.ExpiredUploads>();
+        // IModuleCatalog comes from the catalog area (Core/Catalog); factories, so a host that has none still builds
+        // and fails only where deployments are used.
+        services.AddSingleton(sp => new Deployments.Backends.WorkloadSpecs(
+            sp.GetRequiredService<Catalog.IModuleCatalog>(), sp.GetRequiredService<IDataProtectionProvider>(), configuration));
+        services.AddScoped(sp => new Deployments.DeploymentService(
+            sp.GetRequiredService<PlatformDbContext>(), sp.GetRequiredService<AccountService>(), sp.GetRequiredService<Catalog.IModuleCatalog>(),
+            sp.GetRequiredService<Deployments.Backends.WorkloadSpecs>(), sp.GetRequiredService<TimeProvider>()));
         services.AddObjectStore(configuration);
         services.AddModuleCatalog(configuration);
         services.AddHttpClient();

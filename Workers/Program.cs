@@ -1,5 +1,6 @@
 using Platform.Core;
 using Platform.Workers.Datasets;
+using Platform.Workers.Deployments;
 using Platform.Workers.Mail;
 using Platform.Workers.Sampling;
 using Platform.Workers.Storage;
@@ -11,6 +12,7 @@ builder.Services.AddHostedService<HeartbeatService>();
 builder.Services.AddHostedService<OutboxDispatcher>();
 builder.Services.AddHostedService<OrphanSweepService>();
 builder.Services.AddHostedService<UploadExpiryService>();
+builder.Services.AddDeploymentReconciler(builder.Configuration);
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

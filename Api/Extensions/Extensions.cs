@@ -9,6 +9,7 @@ using Platform.Api.Admin;
 using Platform.Api.Authentication;
 using Platform.Api.Catalog;
 using Platform.Api.Datasets;
+using Platform.Api.Deployments;
 using Platform.Api.Infrastructure;
 using Platform.Api.Models;
 using Platform.Core;
@@ -105,7 +106,8 @@ public static class Extensions
             .MapAdminApi()
             .MapCatalogApi()
             .MapDatasetsApi()
-            .MapModelsApi();
+            .MapModelsApi()
+            .MapDeploymentsApi();
         return app;
     }
 

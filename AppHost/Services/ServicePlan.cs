@@ -147,6 +147,8 @@ internal sealed class ServicePlan
         }
 
         environment["Compute__Backend"] = _options.ComputeBackend;
+        // Workloads of the process backend keep their workspaces under it ({DataDir}/workspaces), unless configured apart.
+        environment.TryAdd("Platform__DataDir", _options.DataDirectory);
         return environment;
     }
 

@@ -5,6 +5,7 @@ using Platform.Core.AccessKeys;
 using Platform.Core.Accounts;
 using Platform.Core.Admin;
 using Platform.Core.Datasets;
+using Platform.Core.Deployments;
 using Platform.Core.Mail;
 
 namespace Platform.Core.Persistence;
@@ -27,6 +28,8 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<ArtifactAlias> ArtifactAliases => Set<ArtifactAlias>();
     public DbSet<Upload> Uploads => Set<Upload>();
     public DbSet<UploadPart> UploadParts => Set<UploadPart>();
+    public DbSet<Deployment> Deployments => Set<Deployment>();
+    public DbSet<DeploymentEvent> DeploymentEvents => Set<DeploymentEvent>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

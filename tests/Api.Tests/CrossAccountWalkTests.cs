@@ -45,6 +45,9 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             .Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(HttpStatusCode.OK, (await alice.Client.PutAsync($"/api/v1/datasets/{datasetId}/draft/uploads/{upload.GetProperty("uploadId").GetGuid()}/parts/2",
             new ByteArrayContent(new byte[20_000_000 - upload.GetProperty("partSize").GetInt32()]))).StatusCode);
+        var deployment = await (await alice.Client.PostAsJsonAsync("/api/v1/deployments",
+            new { module = "development", title = "secret-deployment", password = "a long password" })).Content.ReadFromJsonAsync<JsonElement>();
+        var deploymentId = deployment.GetProperty("id").GetGuid();
         var before = await SnapshotAsync(alice);
 
         var samples = new Dictionary<string, string>
@@ -63,6 +66,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["b"] = "latest",
             ["alias"] = "production",
             ["name"] = "development",
+            ["deploymentId"] = deploymentId.ToString(),
         };
         // Model routes get Alice's model and its share in place of the dataset's.
         var modelSamples = new Dictionary<string, string>(samples)
@@ -73,7 +77,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var secrets = new[]
         {
             alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test", "secret-data", datasetId.ToString(),
-            "secret-model", modelId.ToString(),
+            "secret-model", modelId.ToString(), "secret-deployment", deploymentId.ToString(),
         };
         var body = JsonSerializer.Serialize(new
         {
@@ -190,6 +194,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["b"] = "latest",
         ["alias"] = "production",
         ["name"] = "development",
+        ["deploymentId"] = Guid.NewGuid().ToString(),
     };
 
     /// <summary>

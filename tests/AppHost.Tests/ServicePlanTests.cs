@@ -34,6 +34,16 @@ public class ServicePlanTests
     }
 
     [Fact]
+    public void Workers_KeepWorkspacesUnderTheDataDirectory_UnlessConfiguredApart()
+    {
+        var plan = Plan(new() { ["AppHost:Port"] = "0", ["AppHost:DataDir"] = "/srv/platform" });
+        Assert.Equal("/srv/platform", plan.EnvironmentFor(plan.Workers, "db", "objects")["Platform__DataDir"]);
+
+        var apart = Plan(new() { ["AppHost:Port"] = "0", ["AppHost:DataDir"] = "/srv/platform", ["Platform:DataDir"] = "/big/disk" });
+        Assert.Equal("/big/disk", apart.EnvironmentFor(apart.Workers, "db", "objects")["Platform__DataDir"]);
+    }
+
+    [Fact]
     public void ApiAndWorkers_ListenOnLoopbackOnDistinctPorts_EvenWhenWebIsExposed()
     {
         var plan = Plan(new() { ["AppHost:Port"] = "0", ["AppHost:Host"] = "0.0.0.0" });

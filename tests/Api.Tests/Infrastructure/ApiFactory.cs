@@ -53,6 +53,9 @@ public class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:objectstore", _objectStore);
         builder.UseSetting("Platform:PublicUrl", "http://platform.test");
         builder.UseEnvironment("Production");
+        // Only where the host has no catalog of its own: deployments read modules from whichever there is.
+        builder.ConfigureServices(s => Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions
+            .TryAddSingleton<Platform.Core.Catalog.IModuleCatalog>(s, StaticModuleCatalog.Default));
     }
 
     /// <summary>Registers a user (through the real registration service) and gives a client carrying a fresh full-scope key.</summary>

@@ -1,0 +1,32 @@
+using Platform.Core.Catalog;
+
+namespace Platform.Core.Deployments.Backends;
+
+/// <summary>
+/// Everything a backend needs to run one deployment, built in one place (<see cref="WorkloadSpecs"/>) so every backend
+/// injects the same environment. Holds the password and the API key: it never leaves Workers.
+/// </summary>
+public sealed record WorkloadSpec(
+    Guid DeploymentId,
+    string Module,
+    ModuleService Service,
+    ResourceRequest Resources,
+    DeploymentTemplate Template,
+    IReadOnlyList<string> Datasets,
+    IReadOnlyList<string>? ApiCommand,
+    string Password,
+    IReadOnlyDictionary<string, string> Environment)
+{
+    /// <summary>The deterministic name backends find the workload by.</summary>
+    public string Name => NameFor(DeploymentId);
+
+    /// <summary>The path the workload serves under, as the front door forwards it.</summary>
+    public string BaseUrl => BaseUrlFor(DeploymentId);
+
+    public static string NameFor(Guid deploymentId) => $"platform-{deploymentId:N}";
+
+    public static string BaseUrlFor(Guid deploymentId) => $"/ide/{deploymentId}/";
+
+    /// <summary>The path the reconciler probes for readiness: Jupyter's /api answers 200 without signing in.</summary>
+    public string ReadinessPath => Service == ModuleService.Jupyter ? BaseUrl + "api" : Service == ModuleService.VsCode ? "/healthz" : BaseUrl;
+}

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration;
+using Platform.Core.Catalog;
+
+namespace Platform.Core.Deployments.Backends;
+
+/// <summary>
+/// Builds the <see cref="WorkloadSpec"/> of a deployment: its module's commands, its resources, the decrypted password
+/// and the environment every workload gets (PLATFORM_API_URL, PLATFORM_API_KEY, PLATFORM_DEPLOYMENT_ID).
+/// </summary>
+public sealed class WorkloadSpecs(IModuleCatalog catalog, IDataProtectionProvider protection, IConfiguration configuration)
+{
+    public const string PasswordPurpose = "Platform.Deployments.Password";
+
+    private IDataProtector Protector => protection.CreateProtector(PasswordPurpose);
+
+    /// <summary>Which backend runs new deployments: <c>Compute:Backend</c>, "process" unless set.</summary>
+    public string BackendName => configuration["Compute:Backend"] is { Length: > 0 } name ? name : "process";
+
+    /// <summary>Where code in a workload reaches the platform: Web's address (the front door), else the public URL.</summary>
+    public string ApiUrl => configuration["services:web:http:0"] is { Length: > 0 } web ? web : configuration["Platform:PublicUrl"] ?? "";
+
+    public string Protect(string password) => Protector.Protect(password);
+
+    /// <summary>The spec of a stored deployment with the API key the workload will carry.</summary>
+    public WorkloadSpec Build(Deployment deployment, string apiKey) =>
+        Build(deployment, Protector.Unprotect(deployment.PasswordProtected), apiKey);
+
+    public WorkloadSpec Build(Deployment d, string password, string apiKey)
+    {
+        var module = catalog.Find(d.Module);
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PLATFORM_API_URL"] = ApiUrl,
+            ["PLATFORM_API_KEY"] = apiKey,
+            ["PLATFORM_DEPLOYMENT_ID"] = d.Id.ToString(),
+        };
+        return new WorkloadSpec(d.Id, d.Module, d.Service, new ResourceRequest(d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB), d.Template,
+            d.Datasets, module?.Commands.Api, password, environment);
+    }
+}

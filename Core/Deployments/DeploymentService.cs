@@ -1,0 +1,329 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Platform.Core.Accounts;
+using Platform.Core.Catalog;
+using Platform.Core.Common;
+using Platform.Core.Deployments.Backends;
+using Platform.Core.Persistence;
+
+namespace Platform.Core.Deployments;
+
+/// <summary>
+/// Deployments as their owners see them: create (desire running), stop, start, delete (each a change of desire with
+/// <see cref="Deployment.Generation"/> + 1, an event naming who asked, and <c>NOTIFY deployments</c> so Workers act at
+/// once). Only Workers change what is observed. A deployment is its owner's: anyone else, in the account or not, gets
+/// not found, and so does its owner once it is deleted.
+/// </summary>
+public sealed partial class DeploymentService(
+    PlatformDbContext db, AccountService accounts, IModuleCatalog catalog, WorkloadSpecs specs, TimeProvider clock)
+{
+    public const string Channel = "deployments";
+    public const int TitleMaxLength = 100;
+    public const int DescriptionMaxLength = 4000;
+    public const int PasswordMinLength = 9;
+    public const int PasswordMaxLength = 200;
+    public const int MaxDatasets = 20;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,99}@([1-9][0-9]{0,8}|[a-z][a-z0-9_-]{0,49})$")]
+    private static partial Regex DatasetReference();
+
+    public async Task<Result<DeploymentResponse>> CreateAsync(Guid userId, CreateDeploymentRequest request, CancellationToken ct = default)
+    {
+        var validated = await ValidateAsync(userId, request, ct);
+        if (!validated.IsSuccess)
+        {
+            return validated.Error!;
+        }
+
+        var deployment = validated.Value!;
+        deployment.PasswordProtected = specs.Protect(request.Password ?? "");
+        db.Deployments.Add(deployment);
+        db.DeploymentEvents.Add(NewEvent(deployment.Id, "Queued", $"Created by {await NameOfAsync(userId, ct)}: {deployment.Service} of '{deployment.Module}'"));
+        await db.SaveChangesAsync(ct);
+        await NotifyAsync(deployment.Id, ct);
+        return ToResponse(deployment);
+    }
+
+    /// <summary>The spec that creating with this request would submit to the backend, secrets left out; nothing is stored.</summary>
+    public async Task<Result<DeploymentSpecResponse>> SpecAsync(Guid userId, CreateDeploymentRequest request, CancellationToken ct = default)
+    {
+        var validated = await ValidateAsync(userId, request, ct);
+        if (!validated.IsSuccess)
+        {
+            return validated.Error!;
+        }
+
+        var d = validated.Value!;
+        var spec = specs.Build(d, request.Password ?? "", "(made when the deployment starts)");
+        return new DeploymentSpecResponse(spec.Name, d.Module, Wire(d.Service), d.Backend, d.ImageTag, d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB,
+            Wire(d.Template), d.Datasets, spec.BaseUrl, spec.Service == ModuleService.Api ? spec.ApiCommand : null, spec.Environment,
+            PasswordSet: !string.IsNullOrEmpty(request.Password));
+    }
+
+    /// <summary>The caller's own deployments in the accounts they belong to, newest first; deleted ones are gone.</summary>
+    public async Task<PagedResponse<DeploymentResponse>> ListAsync(Guid userId, int? page, int? pageSize, CancellationToken ct = default)
+    {
+        var (p, size) = Paging.Normalize(page, pageSize);
+        var query = Visible(userId);
+        var total = await query.CountAsync(ct);
+        var rows = await query.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.Id).Skip((p - 1) * size).Take(size).AsNoTracking().ToListAsync(ct);
+        return new PagedResponse<DeploymentResponse>(rows.Select(ToResponse).ToList(), total, p, size);
+    }
+
+    public async Task<Result<DeploymentResponse>> GetAsync(Guid userId, Guid deploymentId, CancellationToken ct = default) =>
+        await Visible(userId).AsNoTracking().FirstOrDefaultAsync(d => d.Id == deploymentId, ct) is { } d ? ToResponse(d) : NotFound();
+
+    public async Task<Result<PagedResponse<DeploymentEventResponse>>> EventsAsync(
+        Guid userId, Guid deploymentId, int? page, int? pageSize, CancellationToken ct = default)
+    {
+        if (!await Visible(userId).AnyAsync(d => d.Id == deploymentId, ct))
+        {
+            return NotFound();
+        }
+
+        var (p, size) = Paging.Normalize(page, pageSize);
+        var query = db.DeploymentEvents.Where(e => e.DeploymentId == deploymentId);
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderBy(e => e.Id).Skip((p - 1) * size).Take(size)
+            .Select(e => new DeploymentEventResponse(e.Id, e.At, e.State, e.Message)).ToListAsync(ct);
+        return new PagedResponse<DeploymentEventResponse>(items, total, p, size);
+    }
+
+    public Task<Result<DeploymentResponse>> StopAsync(Guid userId, Guid deploymentId, CancellationToken ct = default) =>
+        ChangeDesireAsync(userId, deploymentId, DesiredState.Stopped, ct);
+
+    /// <summary>Starts a stopped deployment, or runs a failed one again (the only way a failure is retried).</summary>
+    public Task<Result<DeploymentResponse>> StartAsync(Guid userId, Guid deploymentId, CancellationToken ct = default) =>
+        ChangeDesireAsync(userId, deploymentId, DesiredState.Running, ct);
+
+    /// <summary>Asks for the deployment and its workspace to be removed; Workers do it, then it is gone for everyone.</summary>
+    public async Task<Result> DeleteAsync(Guid userId, Guid deploymentId, CancellationToken ct = default)
+    {
+        var changed = await ChangeDesireAsync(userId, deploymentId, DesiredState.Deleted, ct);
+        return changed.IsSuccess ? Result.Success : changed.Error!;
+    }
+
+    private async Task<Result<DeploymentResponse>> ChangeDesireAsync(Guid userId, Guid deploymentId, DesiredState desired, CancellationToken ct)
+    {
+        var current = await Visible(userId).AsNoTracking().FirstOrDefaultAsync(d => d.Id == deploymentId, ct);
+        if (current is null)
+        {
+            return NotFound();
+        }
+
+        if (current.Desired == DesiredState.Deleted)
+        {
+            return Error.Conflict("The deployment is being deleted.");
+        }
+
+        // Asking again for what is already wanted changes nothing, except starting a failed deployment: that is the retry.
+        var retry = desired == DesiredState.Running && current.Observed == ObservedState.Failed;
+        if (current.Desired == desired && !retry)
+        {
+            return ToResponse(current);
+        }
+
+        var now = clock.GetUtcNow();
+        var updated = await db.Deployments
+            .Where(d => d.Id == deploymentId && d.Generation == current.Generation && d.Desired == current.Desired)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.Desired, desired)
+                .SetProperty(d => d.Generation, d => d.Generation + 1)
+                .SetProperty(d => d.UpdatedAt, now), ct);
+        if (updated == 0)
+        {
+            return Error.Conflict("The deployment changed meanwhile; reload and try again.");
+        }
+
+        var verb = desired switch
+        {
+            DesiredState.Running => retry ? "Restart" : "Start",
+            DesiredState.Stopped => "Stop",
+            _ => "Delete",
+        };
+        db.DeploymentEvents.Add(NewEvent(deploymentId, current.Observed.ToString(), $"{verb} requested by {await NameOfAsync(userId, ct)}"));
+        await db.SaveChangesAsync(ct);
+        await NotifyAsync(deploymentId, ct);
+        return ToResponse((await db.Deployments.AsNoTracking().SingleAsync(d => d.Id == deploymentId, ct)));
+    }
+
+    private async Task<Result<Deployment>> ValidateAsync(Guid userId, CreateDeploymentRequest request, CancellationToken ct)
+    {
+        var accountId = request.AccountId ?? (await accounts.GetCurrentAsync(userId, ct))?.Id;
+        if (accountId is null)
+        {
+            return Error.Invalid("accountId", "Choose the account the deployment belongs to.");
+        }
+
+        var access = await accounts.RequireRoleAsync(userId, accountId.Value, AccountRole.Member, ct);
+        if (!access.IsSuccess)
+        {
+            return access.Error!;
+        }
+
+        var errors = new FieldErrors();
+        var module = string.IsNullOrWhiteSpace(request.Module) ? null : catalog.Find(request.Module.Trim());
+        if (module is null)
+        {
+            errors.Add("module", string.IsNullOrWhiteSpace(request.Module) ? "Choose a module." : $"The catalog has no module named '{request.Module.Trim()}'.");
+        }
+
+        var title = request.Title?.Trim() ?? "";
+        if (title.Length is 0 or > TitleMaxLength)
+        {
+            errors.Add("title", $"Give a title of 1 to {TitleMaxLength} characters.");
+        }
+
+        var description = request.Description?.Trim() ?? "";
+        if (description.Length > DescriptionMaxLength)
+        {
+            errors.Add("description", $"The description is longer than {DescriptionMaxLength} characters.");
+        }
+
+        var template = DeploymentTemplate.Default;
+        if (request.Template is { } t && !Enum.TryParse(t, ignoreCase: true, out template) || !Enum.IsDefined(template))
+        {
+            errors.Add("template", "The template is 'default' or 'minimal'.");
+        }
+
+        var datasets = request.Datasets?.Select(d => d?.Trim() ?? "").ToList() ?? [];
+        if (datasets.Count > MaxDatasets)
+        {
+            errors.Add("datasets", $"At most {MaxDatasets} datasets.");
+        }
+
+        for (var i = 0; i < datasets.Count; i++)
+        {
+            if (!DatasetReference().IsMatch(datasets[i]))
+            {
+                errors.Add($"datasets[{i}]", $"'{datasets[i]}' is not a dataset reference: write name@version, such as images@3 or images@production.");
+            }
+        }
+
+        var service = ModuleService.Jupyter;
+        var resources = new ResourceRequest(0, 0, 0, 0);
+        if (module is not null)
+        {
+            service = ValidateService(module, request.Service, errors);
+            resources = ValidateResources(module, request, errors);
+            if (request.ImageTag is { Length: > 0 } tag && !module.Images.Tags.Contains(tag, StringComparer.Ordinal))
+            {
+                errors.Add("imageTag", $"The module offers the image tags {string.Join(", ", module.Images.Tags)}.");
+            }
+        }
+
+        var password = request.Password ?? "";
+        if ((service != ModuleService.Api || password.Length > 0) && password.Length is < PasswordMinLength or > PasswordMaxLength)
+        {
+            errors.Add("password", $"Choose a password of {PasswordMinLength} to {PasswordMaxLength} characters to open the editor with.");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToError();
+        }
+
+        var now = clock.GetUtcNow();
+        return new Deployment
+        {
+            Id = Guid.CreateVersion7(),
+            AccountId = accountId.Value,
+            OwnerUserId = userId,
+            Module = module!.Name,
+            Title = title,
+            Description = description,
+            Service = service,
+            ImageTag = string.IsNullOrEmpty(request.ImageTag) ? null : request.ImageTag,
+            Cpus = resources.Cpus,
+            Gpus = resources.Gpus,
+            MemoryMiB = resources.MemoryMiB,
+            DiskGiB = resources.DiskGiB,
+            Template = template,
+            Datasets = datasets,
+            Desired = DesiredState.Running,
+            Observed = ObservedState.Queued,
+            Generation = 1,
+            ObservedGeneration = 0,
+            Backend = specs.BackendName,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+    }
+
+    private static ModuleService ValidateService(ModuleManifest module, string? requested, FieldErrors errors)
+    {
+        var offered = string.Join(", ", module.Services.Select(Wire));
+        if (string.IsNullOrWhiteSpace(requested))
+        {
+            if (module.Services.Count == 0)
+            {
+                errors.Add("service", $"The module '{module.Name}' offers no service.");
+                return ModuleService.Jupyter;
+            }
+
+            return module.Services[0];
+        }
+
+        if (!Enum.TryParse<ModuleService>(requested.Trim(), ignoreCase: true, out var service) || !Enum.IsDefined(service) || !module.Services.Contains(service))
+        {
+            errors.Add("service", $"The module '{module.Name}' offers {offered}.");
+        }
+
+        return service;
+    }
+
+    private static ResourceRequest ValidateResources(ModuleManifest module, CreateDeploymentRequest request, FieldErrors errors)
+    {
+        var (defaults, max) = (module.Resources.Default, module.Resources.Max);
+        var cpus = request.Cpus ?? defaults.Cpus;
+        if (!double.IsFinite(cpus) || cpus <= 0 || cpus > max.Cpus)
+        {
+            errors.Add("cpus", $"Ask for more than 0 and at most {max.Cpus.ToString(CultureInfo.InvariantCulture)} CPUs.");
+        }
+
+        var gpus = request.Gpus ?? defaults.Gpus;
+        if (!double.IsFinite(gpus) || gpus < 0 || gpus != Math.Floor(gpus) || gpus > max.Gpus)
+        {
+            errors.Add("gpus", $"Ask for a whole number of GPUs from 0 to {max.Gpus}.");
+        }
+
+        var memory = request.MemoryMiB ?? defaults.MemoryMiB;
+        if (memory <= 0 || memory > max.MemoryMiB)
+        {
+            errors.Add("memoryMiB", $"Ask for more than 0 and at most {max.MemoryMiB} MiB of memory.");
+        }
+
+        var disk = request.DiskGiB ?? defaults.DiskGiB;
+        if (disk <= 0 || disk > max.DiskGiB)
+        {
+            errors.Add("diskGiB", $"Ask for more than 0 and at most {max.DiskGiB} GiB of disk.");
+        }
+
+        return new ResourceRequest(cpus, double.IsFinite(gpus) && gpus is >= 0 and <= int.MaxValue ? (int)gpus : 0, memory, disk);
+    }
+
+    /// <summary>Deployments the caller owns, in accounts they still belong to, not yet deleted.</summary>
+    private IQueryable<Deployment> Visible(Guid userId) =>
+        db.Deployments.Where(d => d.OwnerUserId == userId && d.Observed != ObservedState.Deleted
+            && db.Memberships.Any(m => m.AccountId == d.AccountId && m.UserId == userId));
+
+    private async Task NotifyAsync(Guid deploymentId, CancellationToken ct) =>
+        await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify({Channel}, {deploymentId.ToString()})", ct);
+
+    private async Task<string> NameOfAsync(Guid userId, CancellationToken ct) =>
+        await db.Users.Where(u => u.Id == userId).Select(u => u.DisplayName != "" ? u.DisplayName : u.Email).FirstOrDefaultAsync(ct) ?? "a user";
+
+    internal DeploymentEvent NewEvent(Guid deploymentId, string state, string message) =>
+        new() { DeploymentId = deploymentId, At = clock.GetUtcNow(), State = state, Message = message };
+
+    private static Error NotFound() => Error.NotFound("Deployment");
+
+    /// <summary>Enum values on the wire: lower case ("jupyter", "vscode", "running").</summary>
+    public static string Wire<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    public static DeploymentResponse ToResponse(Deployment d) => new(
+        d.Id, d.AccountId, d.OwnerUserId, d.Module, d.Title, d.Description, Wire(d.Service), d.ImageTag, d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB,
+        Wire(d.Template), d.Datasets, Wire(d.Desired), Wire(d.Observed), d.Reason, d.Generation, d.ObservedGeneration, d.Backend,
+        WorkloadSpec.BaseUrlFor(d.Id), d.CreatedAt, d.UpdatedAt, d.StartedAt, d.StoppedAt);
+}

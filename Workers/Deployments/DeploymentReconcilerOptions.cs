@@ -1,0 +1,17 @@
+namespace Platform.Workers.Deployments;
+
+/// <summary>Timings of <see cref="DeploymentReconciler"/>; the defaults suit a single machine.</summary>
+public sealed class DeploymentReconcilerOptions
+{
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(3);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan ReadinessInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longer than a start with its readiness wait, so a live worker never loses a row it is acting on.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(3);
+    public int BatchSize { get; set; } = 8;
+
+    /// <summary>The address people open, for the URL in the "Running" event.</summary>
+    public string PublicUrl { get; set; } = "";
+}
