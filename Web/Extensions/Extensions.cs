@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Platform.Core;
 using Platform.Web.FrontDoor;
 using Platform.Web.Identity;
+using Platform.Web.Ide;
 using Platform.Web.Navigation;
 
 namespace Platform.Web.Extensions;
@@ -57,6 +58,8 @@ public static class Extensions
 
         // The front door: /api, /hubs, /openapi forwarded to Api (docs/front-door.md).
         builder.Services.AddFrontDoor(builder.Configuration);
+        // /ide/{id}/…: a running deployment's IDE, for its owner (Web/Ide/IdeProxy.cs).
+        builder.Services.AddIdeProxy();
 
         return builder;
     }

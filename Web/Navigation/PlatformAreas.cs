@@ -18,10 +18,7 @@ public static class PlatformAreas
         new("Catalog", "Catalog",
             "Start a development environment, a module or your own image.", null),
         new("Deployments", "Deployments",
-            "Your running notebooks, editors and module APIs.",
-            "Every environment and module API you started, with its state and a plain reason (\"Queued: waiting for 1 GPU, "
-            + "2nd in line\", \"Starting: pulling image\"), the resources it holds and the address to open. Stop, restart or "
-            + "delete from here; idle deployments are stopped after a while so GPUs go back to everyone."),
+            "Your running notebooks, editors and module APIs.", null),
         new("Jobs", "Jobs",
             "Submit training jobs and follow them from queue to result.",
             "Submit a training job from this page, the REST API or one call in a notebook: replicas with CPU, GPU and memory "

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.EntityFrameworkCore;
+using Platform.Core.Deployments;
+using Platform.Core.Persistence;
+using Platform.Web.FrontDoor;
+using Platform.Web.Identity;
+
+namespace Platform.Web.Ide;
+
+/// <summary>
+/// <c>/ide/{id}/…</c> (HTTP and WebSockets) to the IDE a deployment runs, for its owner only, and only while it runs;
+/// anything else is 404, so the route does not even confirm a deployment exists. The IDE keeps its own password on
+/// top, and is started with <c>/ide/{id}/</c> as its base URL, so the path reaches it unchanged.
+/// </summary>
+public static class IdeProxy
+{
+    public static IServiceCollection AddIdeProxy(this IServiceCollection services) =>
+        services.AddFrontDoorRoute(_ => new FrontDoorRoute("ide", "/ide/{id}", ResolveAsync)
+        {
+            // Kernels and terminals keep long requests open; WebSockets never time out anyway.
+            Timeout = Timeout.InfiniteTimeSpan,
+            Metadata = [new AuthorizeAttribute()],
+        });
+
+    private static async ValueTask<Uri?> ResolveAsync(HttpContext http)
+    {
+        var user = http.RequestServices.GetRequiredService<CurrentUser>();
+        if (!Guid.TryParse(http.GetRouteValue("id") as string, out var id) || !user.IsSignedIn)
+        {
+            return null;
+        }
+
+        var userId = user.Id;
+
+        var db = http.RequestServices.GetRequiredService<PlatformDbContext>();
+        var address = await db.Deployments.AsNoTracking()
+            .Where(d => d.Id == id && d.OwnerUserId == userId && d.Observed == ObservedState.Running && d.Desired == DesiredState.Running)
+            .Select(d => d.Address)
+            .FirstOrDefaultAsync(http.RequestAborted);
+        return Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : null;
+    }
+}
