@@ -7,7 +7,7 @@ using Platform.Api.Tests.Infrastructure;
 
 namespace Platform.Api.Tests;
 
-public sealed class DeploymentsApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
+public sealed class DeploymentsApiTests(StaticCatalogApiFactory factory) : IClassFixture<StaticCatalogApiFactory>
 {
     private const string Password = "open sesame 42";
 

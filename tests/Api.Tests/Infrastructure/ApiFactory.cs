@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Api;
 using Platform.Core.AccessKeys;
 using Platform.Core.Accounts;
@@ -53,9 +54,6 @@ public class ApiFactory : WebApplicationFactory<ApiMarker>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:objectstore", _objectStore);
         builder.UseSetting("Platform:PublicUrl", "http://platform.test");
         builder.UseEnvironment("Production");
-        // Only where the host has no catalog of its own: deployments read modules from whichever there is.
-        builder.ConfigureServices(s => Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions
-            .TryAddSingleton<Platform.Core.Catalog.IModuleCatalog>(s, StaticModuleCatalog.Default));
     }
 
     /// <summary>Registers a user (through the real registration service) and gives a client carrying a fresh full-scope key.</summary>
@@ -133,5 +131,22 @@ public sealed class S3ApiFactory : ApiFactory
         var bucket = await S3.CreateBucketAsync("api");
         return $"Endpoint={S3.Endpoint};Bucket={bucket};AccessKey={S3.AccessKey};SecretKey={S3.SecretKey};" +
             $"Region={S3.Region};CaCertificate={S3.CaCertificatePath}";
+    }
+}
+
+/// <summary>
+/// The API with the fixed test catalog (StaticModuleCatalog) in place of the built-in modules, so deployment tests
+/// know exactly which modules and ranges exist.
+/// </summary>
+public sealed class StaticCatalogApiFactory : ApiFactory
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(s =>
+        {
+            s.RemoveAll<Platform.Core.Catalog.IModuleCatalog>();
+            s.AddSingleton<Platform.Core.Catalog.IModuleCatalog>(StaticModuleCatalog.Default);
+        });
     }
 }
