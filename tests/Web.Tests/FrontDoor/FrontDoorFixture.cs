@@ -149,7 +149,8 @@ public sealed class UnresponsiveListener : IDisposable
 
 /// <summary>
 /// One upstream and one Web in front of it, shared by the front-door tests. Web gets an extra route like the
-/// workload routes to come: <c>/ide/{id}</c>, stripped, with a base path, resolved only for workload 7.
+/// a workload route like the IDE's: <c>/workload/{id}</c>, stripped, with a base path, resolved only for workload 7
+/// (Web's own <c>/ide/{id}</c> route is registered too, and tested with deployments in IdeProxyTests).
 /// </summary>
 public sealed class FrontDoorFixture : IAsyncLifetime
 {
@@ -164,8 +165,8 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         Upstream = await TestUpstream.StartAsync();
         var ideBase = new Uri(Upstream.Address, "/base/");
         Web = WebFront.StartFor(Upstream.Address, services => services.AddFrontDoorRoute(_ => new FrontDoorRoute(
-            "ide",
-            "/ide/{id}",
+            "workload",
+            "/workload/{id}",
             context => ValueTask.FromResult(context.Request.RouteValues["id"] as string == KnownWorkload ? ideBase : null),
             StripPrefix: true)));
         Client = Web.CreateRawClient();

@@ -281,24 +281,24 @@ public sealed class HttpForwardingTests(FrontDoorFixture fixture)
     [Fact]
     public async Task Forward_StripsTheRoutePrefix_AndSendsItAsXForwardedPrefix()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/ide/{FrontDoorFixture.KnownWorkload}/lab/tree?path=a%20b");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/workload/{FrontDoorFixture.KnownWorkload}/lab/tree?path=a%20b");
 
         var echo = await SendForEchoAsync(request);
 
         Assert.Equal("/base/lab/tree?path=a%20b", echo.RawTarget);
-        Assert.Equal($"/ide/{FrontDoorFixture.KnownWorkload}", echo.Header("X-Forwarded-Prefix"));
+        Assert.Equal($"/workload/{FrontDoorFixture.KnownWorkload}", echo.Header("X-Forwarded-Prefix"));
     }
 
     [Fact]
     public async Task Forward_AnswersNotFoundProblem_WhenTheRouteResolvesNoDestination()
     {
-        using var response = await Client.GetAsync("/ide/8/lab");
+        using var response = await Client.GetAsync("/workload/8/lab");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>();
         Assert.Equal(404, problem!.Status);
-        Assert.Contains("ide", problem.Detail);
+        Assert.Contains("workload", problem.Detail);
     }
 
     private async Task<Echo> SendForEchoAsync(HttpRequestMessage request)
