@@ -104,8 +104,7 @@ public sealed partial class DetailsModel(DatasetService datasets, CurrentUser cu
         }
 
         ModelState.Clear();
-        ModelState.AddError<ShareInput>(shared.Error, nameof(Share),
-            new Dictionary<string, string> { ["email"] = nameof(ShareInput.Grantee), ["accountId"] = nameof(ShareInput.Grantee) });
+        ModelState.AddError<ShareInput>(shared.Error, nameof(Share), ShareInput.ErrorFields);
         return await LoadAsync(ct) ?? Page();
     }
 
@@ -116,24 +115,8 @@ public sealed partial class DetailsModel(DatasetService datasets, CurrentUser cu
     /// Back to the page with the outcome: a hidden dataset is a 404, any other refusal (a read-only sharee publishing,
     /// an empty draft) the service's own message as an alert.
     /// </summary>
-    private IActionResult Done(Result result, string success, string? version)
-    {
-        if (result.Error is { Kind: ErrorKind.NotFound } && result.Error.Message.StartsWith("Dataset", StringComparison.Ordinal))
-        {
-            return NotFound();
-        }
-
-        if (result.IsSuccess)
-        {
-            this.Flash(success);
-        }
-        else
-        {
-            this.FlashError(result.Error!.Message);
-        }
-
-        return RedirectToPage(new { id = Id, v = version });
-    }
+    private IActionResult Done(Result result, string success, string? version) =>
+        this.Outcome(result, success, "Dataset", new { id = Id, v = version });
 
     private async Task<bool> VisibleAsync(CancellationToken ct) => (await datasets.GetAsync(currentUser.Id, Id, ct)).IsSuccess;
 

@@ -161,8 +161,7 @@ public sealed class DetailsModel(ModelService models, CurrentUser currentUser) :
         }
 
         ModelState.Clear();
-        ModelState.AddError<ShareInput>(shared.Error, nameof(Share),
-            new Dictionary<string, string> { ["email"] = nameof(ShareInput.Grantee), ["accountId"] = nameof(ShareInput.Grantee) });
+        ModelState.AddError<ShareInput>(shared.Error, nameof(Share), ShareInput.ErrorFields);
         return await LoadAsync(ct) ?? Page();
     }
 
@@ -170,24 +169,8 @@ public sealed class DetailsModel(ModelService models, CurrentUser currentUser) :
         Done(await models.RevokeShareAsync(currentUser.Id, Id, shareId, ct), "The share was revoked.", null);
 
     /// <summary>Back to the page with the outcome: a hidden model is a 404, any other refusal the service's message as an alert.</summary>
-    private IActionResult Done(Result result, string success, string? version)
-    {
-        if (result.Error is { Kind: ErrorKind.NotFound } && result.Error.Message.StartsWith("Model", StringComparison.Ordinal))
-        {
-            return NotFound();
-        }
-
-        if (result.IsSuccess)
-        {
-            this.Flash(success);
-        }
-        else
-        {
-            this.FlashError(result.Error!.Message);
-        }
-
-        return RedirectToPage(new { id = Id, v = version });
-    }
+    private IActionResult Done(Result result, string success, string? version) =>
+        this.Outcome(result, success, "Model", new { id = Id, v = version });
 
     private async Task<IActionResult?> LoadAsync(CancellationToken ct, bool keepEdit = false)
     {
