@@ -10,6 +10,7 @@ from typing import Any, Callable, TextIO
 
 from . import _cli_browse
 from ._transfer import format_bytes
+from ._cli_groups import command_group
 from .client import Client
 from .datasets import parse_ref
 
@@ -18,18 +19,8 @@ EXIT_REFUSED = 2
 
 def add_parser(commands: Any, connection: Callable[[], argparse.ArgumentParser]) -> None:
     """Add ``datasets`` and its subcommands to the ``plat`` subparsers."""
-    datasets = commands.add_parser("datasets", help="create, upload, publish and download datasets",
-                                   description="Work with datasets: versioned collections of files.",
-                                   parents=[connection()])
-    sub = datasets.add_subparsers(dest="datasets_command", metavar="SUBCOMMAND")
-    # No handler without a subcommand: main() prints this help before needing any configuration.
-    datasets.set_defaults(handler=None, help_parser=datasets)
-
-    def command(name: str, help_text: str, handler: Callable[..., Any]) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
-                                parents=[connection()])
-        parser.set_defaults(handler=handler)
-        return parser
+    command = command_group(commands, connection, "datasets", "create, upload, publish and download datasets",
+                            "Work with datasets: versioned collections of files.")
 
     p = command("list", "list the datasets visible to the key", _list)
     p.add_argument("--search", help="only names containing this text")

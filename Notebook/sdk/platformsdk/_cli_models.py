@@ -7,23 +7,14 @@ import json
 from typing import Any, Callable, Optional, TextIO
 
 from ._transfer import format_bytes
+from ._cli_groups import command_group
 from .client import Client
 
 
 def add_parser(commands: Any, connection: Callable[[], argparse.ArgumentParser]) -> None:
     """Add ``models`` and its subcommands to the ``plat`` subparsers."""
-    models = commands.add_parser("models", help="register, list, alias and download models",
-                                 description="Work with models: versioned model files with metadata and aliases.",
-                                 parents=[connection()])
-    sub = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND")
-    # No handler without a subcommand: main() prints this help before needing any configuration.
-    models.set_defaults(handler=None, help_parser=models)
-
-    def command(name: str, help_text: str, handler: Callable[..., Any]) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
-                                parents=[connection()])
-        parser.set_defaults(handler=handler)
-        return parser
+    command = command_group(commands, connection, "models", "register, list, alias and download models",
+                            "Work with models: versioned model files with metadata and aliases.")
 
     p = command("list", "list the models visible to the key", _list)
     p.add_argument("--search", help="only names, descriptions or tags matching this text")
