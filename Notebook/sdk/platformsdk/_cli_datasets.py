@@ -9,8 +9,8 @@ import sys
 from typing import Any, Callable, TextIO
 
 from . import _cli_browse
-from ._transfer import format_bytes
 from ._cli_groups import command_group
+from ._transfer import format_bytes
 from .client import Client
 from .datasets import parse_ref
 

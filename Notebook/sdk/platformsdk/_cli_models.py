@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any, Callable, Optional, TextIO
 
-from ._transfer import format_bytes
 from ._cli_groups import command_group
+from ._transfer import format_bytes
 from .client import Client
 
 
