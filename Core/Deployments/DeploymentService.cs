@@ -55,7 +55,7 @@ public sealed partial class DeploymentService(
         }
 
         var d = validated.Value!;
-        var spec = specs.Build(d, request.Password ?? "", "(made when the deployment starts)");
+        var spec = specs.Build(d, request.Password ?? "", "(made when the deployment starts)", "(made when the deployment starts)");
         return new DeploymentSpecResponse(spec.Name, d.Module, Wire(d.Service), d.Backend, d.ImageTag, d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB,
             Wire(d.Template), d.Datasets, spec.BaseUrl, spec.Service == ModuleService.Api ? spec.ApiCommand : null, spec.Environment,
             PasswordSet: !string.IsNullOrEmpty(request.Password));

@@ -75,6 +75,13 @@ public sealed class Deployment
     /// <summary>SHA-256 of the PLATFORM_API_KEY given to the running workload; the token itself is never stored.</summary>
     public byte[]? TokenHash { get; set; }
 
+    /// <summary>
+    /// The token Workers use to ask the running IDE about its activity (Jupyter's <c>token</c>), protected with Data
+    /// Protection (purpose <c>Platform.Deployments.ServiceToken</c>). Made at each launch and kept when a start adopts
+    /// a workload already running, so it always matches the process; cleared with the backend state.
+    /// </summary>
+    public string? ServiceTokenProtected { get; set; }
+
     public DateTimeOffset? NextCheckAt { get; set; }
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseUntil { get; set; }

@@ -160,7 +160,9 @@ public sealed partial class DeploymentReconciler(
         }
 
         var token = $"plat_{Secrets.NewToken(12)}_{Secrets.NewToken(40)}";
-        var spec = services.GetRequiredService<WorkloadSpecs>().Build(d, token);
+        var specs = services.GetRequiredService<WorkloadSpecs>();
+        var serviceToken = specs.NewServiceToken();
+        var spec = specs.Build(d, token, serviceToken.Token);
         var progress = new ListProgress();
         BackendStart started;
         try
@@ -180,7 +182,8 @@ public sealed partial class DeploymentReconciler(
             .SetProperty(x => x.Backend, backend.Name)
             .SetProperty(x => x.BackendState, started.State)
             .SetProperty(x => x.Address, started.Address)
-            .SetProperty(x => x.TokenHash, x => started.Launched ? tokenHash : x.TokenHash), CancellationToken.None);
+            .SetProperty(x => x.TokenHash, x => started.Launched ? tokenHash : x.TokenHash)
+            .SetProperty(x => x.ServiceTokenProtected, x => started.Launched ? serviceToken.Protected : x.ServiceTokenProtected), CancellationToken.None);
         await step.EventsAsync(ObservedState.Starting, progress.Messages);
 
         var failure = await WaitReadyAsync(d.Id, started, spec.ReadinessPath, ct);
@@ -267,6 +270,7 @@ public sealed partial class DeploymentReconciler(
                 .SetProperty(x => x.StoppedAt, now)
                 .SetProperty(x => x.Address, (string?)null)
                 .SetProperty(x => x.TokenHash, (byte[]?)null)
+                .SetProperty(x => x.ServiceTokenProtected, (string?)null)
                 .SetProperty(x => x.NextCheckAt, (DateTimeOffset?)null),
             "Stopped: the workspace is kept for the next start");
     }
@@ -286,6 +290,7 @@ public sealed partial class DeploymentReconciler(
                 .SetProperty(x => x.Address, (string?)null)
                 .SetProperty(x => x.BackendState, (string?)null)
                 .SetProperty(x => x.TokenHash, (byte[]?)null)
+                .SetProperty(x => x.ServiceTokenProtected, (string?)null)
                 .SetProperty(x => x.PasswordProtected, "")
                 .SetProperty(x => x.NextCheckAt, (DateTimeOffset?)null),
             "Deleted: the workload and its workspace are removed");

@@ -49,7 +49,7 @@ public sealed class DeploymentsApiTests(StaticCatalogApiFactory factory) : IClas
         var stored = await factory.WithDbAsync(db => db.Deployments.AsNoTracking().SingleAsync(x => x.Id == id));
         Assert.DoesNotContain(Password, stored.PasswordProtected);
         var specs = factory.Services.GetRequiredService<Platform.Core.Deployments.Backends.WorkloadSpecs>();
-        Assert.Equal(Password, specs.Build(stored, "k").Password);
+        Assert.Equal(Password, specs.Build(stored, "k", "t").Password);
 
         var listed = await user.Client.GetFromJsonAsync<JsonElement>("/api/v1/deployments");
         Assert.Equal(id, listed.GetProperty("items").EnumerateArray().Single().GetProperty("id").GetGuid());

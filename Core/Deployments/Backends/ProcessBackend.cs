@@ -154,7 +154,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
             "Jupyter is not installed on this machine (none of 'jupyter lab', 'jupyter notebook', 'jupyter server').");
         var hashed = HashPassword(spec.Password);
         // In a config file, not on the command line, where every local user could read it with ps.
-        var settings = $"c.{app}.password = '{hashed}'\nc.{app}.token = ''\nc.{app}.password_required = True\n";
+        var settings = $"c.{app}.password = '{hashed}'\nc.{app}.token = '{spec.ServiceToken}'\nc.{app}.password_required = True\n";
         File.WriteAllText(Path.Combine(configFolder, app == "NotebookApp" ? "jupyter_notebook_config.py" : "jupyter_server_config.py"), settings);
         List<string> command =
         [

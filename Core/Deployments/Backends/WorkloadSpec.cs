@@ -15,7 +15,9 @@ public sealed record WorkloadSpec(
     IReadOnlyList<string> Datasets,
     IReadOnlyList<string>? ApiCommand,
     string Password,
-    IReadOnlyDictionary<string, string> Environment)
+    IReadOnlyDictionary<string, string> Environment,
+    string ServiceToken,
+    IReadOnlyList<WorkloadMount> Mounts)
 {
     /// <summary>The deterministic name backends find the workload by.</summary>
     public string Name => NameFor(DeploymentId);
@@ -30,3 +32,9 @@ public sealed record WorkloadSpec(
     /// <summary>The path the reconciler probes for readiness: Jupyter's /api answers 200 without signing in.</summary>
     public string ReadinessPath => Service == ModuleService.Jupyter ? BaseUrl + "api" : Service == ModuleService.VsCode ? "/healthz" : BaseUrl;
 }
+
+/// <summary>A host folder a workload sees read-only at <c>datasets/{Name}</c> inside its workspace.</summary>
+/// <param name="Name">The folder name inside <c>datasets/</c> (a dataset's name).</param>
+/// <param name="Reference">What the user asked for (<c>name@version</c>).</param>
+/// <param name="HostPath">The folder on the host (or node) holding the files.</param>
+public sealed record WorkloadMount(string Name, string Reference, string HostPath);

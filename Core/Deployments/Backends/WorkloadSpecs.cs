@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration;
 using Platform.Core.Catalog;
+using Platform.Core.Common;
 
 namespace Platform.Core.Deployments.Backends;
 
@@ -11,8 +12,10 @@ namespace Platform.Core.Deployments.Backends;
 public sealed class WorkloadSpecs(IModuleCatalog catalog, IDataProtectionProvider protection, IConfiguration configuration)
 {
     public const string PasswordPurpose = "Platform.Deployments.Password";
+    public const string ServiceTokenPurpose = "Platform.Deployments.ServiceToken";
 
     private IDataProtector Protector => protection.CreateProtector(PasswordPurpose);
+    private IDataProtector ServiceTokenProtector => protection.CreateProtector(ServiceTokenPurpose);
 
     /// <summary>Which backend runs new deployments: <c>Compute:Backend</c>, "process" unless set.</summary>
     public string BackendName => configuration["Compute:Backend"] is { Length: > 0 } name ? name : "process";
@@ -22,11 +25,22 @@ public sealed class WorkloadSpecs(IModuleCatalog catalog, IDataProtectionProvide
 
     public string Protect(string password) => Protector.Protect(password);
 
-    /// <summary>The spec of a stored deployment with the API key the workload will carry.</summary>
-    public WorkloadSpec Build(Deployment deployment, string apiKey) =>
-        Build(deployment, Protector.Unprotect(deployment.PasswordProtected), apiKey);
+    /// <summary>A new service token and its protected form, for <see cref="Deployment.ServiceTokenProtected"/>.</summary>
+    public (string Token, string Protected) NewServiceToken()
+    {
+        var token = Secrets.NewToken(40);
+        return (token, ServiceTokenProtector.Protect(token));
+    }
 
-    public WorkloadSpec Build(Deployment d, string password, string apiKey)
+    /// <summary>The token the running workload accepts from Workers, or null when none was recorded.</summary>
+    public string? ServiceTokenOf(Deployment deployment) =>
+        deployment.ServiceTokenProtected is { Length: > 0 } p ? ServiceTokenProtector.Unprotect(p) : null;
+
+    /// <summary>The spec of a stored deployment with the API key and service token the workload will carry.</summary>
+    public WorkloadSpec Build(Deployment deployment, string apiKey, string serviceToken, IReadOnlyList<WorkloadMount>? mounts = null) =>
+        Build(deployment, Protector.Unprotect(deployment.PasswordProtected), apiKey, serviceToken, mounts);
+
+    public WorkloadSpec Build(Deployment d, string password, string apiKey, string serviceToken, IReadOnlyList<WorkloadMount>? mounts = null)
     {
         var module = catalog.Find(d.Module);
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -36,6 +50,6 @@ public sealed class WorkloadSpecs(IModuleCatalog catalog, IDataProtectionProvide
             ["PLATFORM_DEPLOYMENT_ID"] = d.Id.ToString(),
         };
         return new WorkloadSpec(d.Id, d.Module, d.Service, new ResourceRequest(d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB), d.Template,
-            d.Datasets, module?.Commands.Api, password, environment);
+            d.Datasets, module?.Commands.Api, password, environment, serviceToken, mounts ?? []);
     }
 }

@@ -29,7 +29,7 @@ public sealed class ProcessBackendTests : IDisposable
 
     private static WorkloadSpec Sleeper(Guid id, int memoryMiB = 256) => new(
         id, "sleeper", ModuleService.Api, new ResourceRequest(1, 0, memoryMiB, 1), DeploymentTemplate.Minimal, [],
-        ["python3", "-c", "import time; time.sleep(600)"], "", new Dictionary<string, string> { ["PLATFORM_DEPLOYMENT_ID"] = id.ToString() });
+        ["python3", "-c", "import time; time.sleep(600)"], "", new Dictionary<string, string> { ["PLATFORM_DEPLOYMENT_ID"] = id.ToString() }, "service-token", []);
 
     [Fact]
     public async Task Start_IsIdempotent_AdoptingItsOwnRunningProcess()
