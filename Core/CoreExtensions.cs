@@ -41,6 +41,8 @@ public static class CoreExtensions
             .Validate(o => Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _), "Platform:PublicUrl must be an absolute URL")
             .ValidateOnStart();
         services.AddOptions<MailOptions>().Bind(configuration.GetSection(MailOptions.Section));
+        services.AddOptions<Limits.LimitsOptions>().Bind(configuration.GetSection(Limits.LimitsOptions.Section));
+        services.AddOptions<Deployments.IdleCullingOptions>().Bind(configuration.GetSection(Deployments.IdleCullingOptions.Section));
 
         services.AddScoped<AccountService>();
         services.AddScoped<InvitationService>();
@@ -53,13 +55,16 @@ public static class CoreExtensions
         services.AddScoped<Datasets.OrphanSweeper>();
         services.AddScoped<Models.ModelService>();
         services.AddScoped<Datasets.ExpiredUploads>();
+        services.AddScoped<Notifications.NotificationService>();
+        services.AddScoped<Limits.LimitService>();
+        services.AddScoped<Deployments.IdleSettingsService>();
         // IModuleCatalog comes from the catalog area (Core/Catalog); factories, so a host that has none still builds
         // and fails only where deployments are used.
         services.AddSingleton(sp => new Deployments.Backends.WorkloadSpecs(
             sp.GetRequiredService<Catalog.IModuleCatalog>(), sp.GetRequiredService<IDataProtectionProvider>(), configuration));
         services.AddScoped(sp => new Deployments.DeploymentService(
             sp.GetRequiredService<PlatformDbContext>(), sp.GetRequiredService<AccountService>(), sp.GetRequiredService<Catalog.IModuleCatalog>(),
-            sp.GetRequiredService<Deployments.Backends.WorkloadSpecs>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<Deployments.Backends.WorkloadSpecs>(), sp.GetRequiredService<Limits.LimitService>(), sp.GetRequiredService<TimeProvider>()));
         services.AddObjectStore(configuration);
         services.AddModuleCatalog(configuration);
         services.AddHttpClient();

@@ -11,7 +11,9 @@ using Platform.Api.Catalog;
 using Platform.Api.Datasets;
 using Platform.Api.Deployments;
 using Platform.Api.Infrastructure;
+using Platform.Api.Limits;
 using Platform.Api.Models;
+using Platform.Api.Notifications;
 using Platform.Core;
 
 namespace Platform.Api.Extensions;
@@ -107,7 +109,9 @@ public static class Extensions
             .MapCatalogApi()
             .MapDatasetsApi()
             .MapModelsApi()
-            .MapDeploymentsApi();
+            .MapDeploymentsApi()
+            .MapNotificationsApi()
+            .MapLimitsApi();
         return app;
     }
 

@@ -10,6 +10,11 @@ public sealed class PlatformUser : IdentityUser<Guid>
 
     /// <summary>The account the user is working in; pages and new workloads default to it.</summary>
     public Guid? CurrentAccountId { get; set; }
+
+    /// <summary>Platform-wide caps a platform admin set for this user; null takes Platform:Limits (see Limits.LimitService).</summary>
+    public int? MaxDeployments { get; set; }
+    public double? MaxCpus { get; set; }
+    public int? MaxGpus { get; set; }
 }
 
 /// <summary>A tenant: owns workloads, data and usage. Every user belongs to at least one.</summary>
@@ -21,6 +26,12 @@ public sealed class Account
 
     /// <summary>Bytes of datasets and models the account may keep; null is unlimited. Set by platform admins.</summary>
     public long? StorageQuotaBytes { get; set; }
+
+    /// <summary>Minutes of inactivity after which a running IDE is stopped; null takes Platform:IdleCulling, 0 is off.</summary>
+    public int? IdleCullMinutes { get; set; }
+
+    /// <summary>How long before the stop its owner is warned; null takes Platform:IdleCulling.</summary>
+    public int? IdleWarningMinutes { get; set; }
     public List<Membership> Members { get; set; } = [];
 }
 
@@ -38,6 +49,11 @@ public sealed class Membership
     public Guid UserId { get; set; }
     public AccountRole Role { get; set; }
     public DateTimeOffset JoinedAt { get; set; }
+
+    /// <summary>Caps an account master set for this member's work in this account (null: only the platform's).</summary>
+    public int? MaxDeployments { get; set; }
+    public double? MaxCpus { get; set; }
+    public int? MaxGpus { get; set; }
     public Account? Account { get; set; }
     public PlatformUser? User { get; set; }
 }

@@ -5,6 +5,7 @@ using Platform.Core.Accounts;
 using Platform.Core.Catalog;
 using Platform.Core.Common;
 using Platform.Core.Deployments.Backends;
+using Platform.Core.Limits;
 using Platform.Core.Persistence;
 
 namespace Platform.Core.Deployments;
@@ -13,10 +14,11 @@ namespace Platform.Core.Deployments;
 /// Deployments as their owners see them: create (desire running), stop, start, delete (each a change of desire with
 /// <see cref="Deployment.Generation"/> + 1, an event naming who asked, and <c>NOTIFY deployments</c> so Workers act at
 /// once). Only Workers change what is observed. A deployment is its owner's: anyone else, in the account or not, gets
-/// not found, and so does its owner once it is deleted.
+/// not found, and so does its owner once it is deleted. Wanting one running (create, start) must fit the owner's
+/// limits (<see cref="LimitService"/>), checked in the same transaction that records the desire.
 /// </summary>
 public sealed partial class DeploymentService(
-    PlatformDbContext db, AccountService accounts, IModuleCatalog catalog, WorkloadSpecs specs, TimeProvider clock)
+    PlatformDbContext db, AccountService accounts, IModuleCatalog catalog, WorkloadSpecs specs, LimitService limits, TimeProvider clock)
 {
     public const string Channel = "deployments";
     public const int TitleMaxLength = 100;
@@ -37,10 +39,17 @@ public sealed partial class DeploymentService(
         }
 
         var deployment = validated.Value!;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (await limits.CheckAsync(userId, deployment.AccountId, deployment.Cpus, deployment.Gpus, null, fields: true, ct) is { } refused)
+        {
+            return refused;
+        }
+
         deployment.PasswordProtected = specs.Protect(request.Password ?? "");
         db.Deployments.Add(deployment);
         db.DeploymentEvents.Add(NewEvent(deployment.Id, "Queued", $"Created by {await NameOfAsync(userId, ct)}: {deployment.Service} of '{deployment.Module}'"));
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         await NotifyAsync(deployment.Id, ct);
         return ToResponse(deployment);
     }
@@ -124,6 +133,12 @@ public sealed partial class DeploymentService(
             return ToResponse(current);
         }
 
+        await using var tx = desired == DesiredState.Running ? await db.Database.BeginTransactionAsync(ct) : null;
+        if (tx is not null && await limits.CheckAsync(userId, current.AccountId, current.Cpus, current.Gpus, current.Id, fields: false, ct) is { } refused)
+        {
+            return refused;
+        }
+
         var now = clock.GetUtcNow();
         var updated = await db.Deployments
             .Where(d => d.Id == deploymentId && d.Generation == current.Generation && d.Desired == current.Desired)
@@ -144,8 +159,39 @@ public sealed partial class DeploymentService(
         };
         db.DeploymentEvents.Add(NewEvent(deploymentId, current.Observed.ToString(), $"{verb} requested by {await NameOfAsync(userId, ct)}"));
         await db.SaveChangesAsync(ct);
+        if (tx is not null)
+        {
+            await tx.CommitAsync(ct);
+        }
+
         await NotifyAsync(deploymentId, ct);
         return ToResponse((await db.Deployments.AsNoTracking().SingleAsync(d => d.Id == deploymentId, ct)));
+    }
+
+    /// <summary>
+    /// The platform stops a deployment for its owner (idle culling): the change of desire <see cref="StopAsync"/> makes,
+    /// compare-and-set against the generation that was judged, so whatever the owner asked since wins. False when it lost.
+    /// </summary>
+    public async Task<bool> StopForPlatformAsync(Guid deploymentId, long generation, string message, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow();
+        var updated = await db.Deployments
+            .Where(d => d.Id == deploymentId && d.Generation == generation && d.Desired == DesiredState.Running)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.Desired, DesiredState.Stopped)
+                .SetProperty(d => d.Generation, d => d.Generation + 1)
+                .SetProperty(d => d.IdleWarnedAt, (DateTimeOffset?)null)
+                .SetProperty(d => d.UpdatedAt, now), ct);
+        if (updated == 0)
+        {
+            return false;
+        }
+
+        var observed = await db.Deployments.Where(d => d.Id == deploymentId).Select(d => d.Observed).FirstAsync(ct);
+        db.DeploymentEvents.Add(NewEvent(deploymentId, observed.ToString(), message));
+        await db.SaveChangesAsync(ct);
+        await NotifyAsync(deploymentId, ct);
+        return true;
     }
 
     private async Task<Result<Deployment>> ValidateAsync(Guid userId, CreateDeploymentRequest request, CancellationToken ct)

@@ -89,7 +89,12 @@ public sealed class Deployment
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? StoppedAt { get; set; }
+
+    /// <summary>The last use seen: proxied requests (Web) and the IDE's own activity (the idle culler); never moves back.</summary>
     public DateTimeOffset? LastActivityAt { get; set; }
+
+    /// <summary>When the owner was warned that the idle culler will stop it; cleared by activity after the warning.</summary>
+    public DateTimeOffset? IdleWarnedAt { get; set; }
 }
 
 /// <summary>One line of a deployment's history: who asked for what, and what Workers saw and did.</summary>

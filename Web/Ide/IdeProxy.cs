@@ -15,7 +15,7 @@ namespace Platform.Web.Ide;
 public static class IdeProxy
 {
     public static IServiceCollection AddIdeProxy(this IServiceCollection services) =>
-        services.AddFrontDoorRoute(_ => new FrontDoorRoute("ide", "/ide/{id}", ResolveAsync)
+        services.AddSingleton<IdeActivity>().AddHostedService(sp => sp.GetRequiredService<IdeActivity>()).AddFrontDoorRoute(_ => new FrontDoorRoute("ide", "/ide/{id}", ResolveAsync)
         {
             // Kernels and terminals keep long requests open; WebSockets never time out anyway.
             Timeout = Timeout.InfiniteTimeSpan,
@@ -37,6 +37,13 @@ public static class IdeProxy
             .Where(d => d.Id == id && d.OwnerUserId == userId && d.Observed == ObservedState.Running && d.Desired == DesiredState.Running)
             .Select(d => d.Address)
             .FirstOrDefaultAsync(http.RequestAborted);
-        return Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : null;
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
+        {
+            return null;
+        }
+
+        // Use through the proxy keeps the IDE from being culled as idle (in memory here, written in batches).
+        http.RequestServices.GetRequiredService<IdeActivity>().Touch(id);
+        return uri;
     }
 }

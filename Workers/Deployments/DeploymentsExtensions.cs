@@ -26,6 +26,12 @@ public static class DeploymentsExtensions
         services.AddSingleton(options);
         services.AddSingleton<DeploymentReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<DeploymentReconciler>());
+
+        // Stops IDEs idle for their account's time (Platform:IdleCulling and each account's setting).
+        services.AddSingleton<IdeActivityProbe>();
+        services.AddSingleton<GpuUtilization>();
+        services.AddSingleton<IdleCuller>();
+        services.AddHostedService(sp => sp.GetRequiredService<IdleCuller>());
         return services;
     }
 }
