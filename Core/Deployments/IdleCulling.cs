@@ -78,7 +78,8 @@ public sealed class IdleSettingsService(PlatformDbContext db, AccountService acc
         return updated == 0 ? Error.NotFound("Account") : await DescribeAsync(accountId, ct);
     }
 
-    private async Task<Result<IdleSettingsResponse>> DescribeAsync(Guid accountId, CancellationToken ct)
+    /// <summary>For platform admins (the caller checks): any account's settings.</summary>
+    public async Task<Result<IdleSettingsResponse>> DescribeAsync(Guid accountId, CancellationToken ct)
     {
         var account = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId)
             .Select(a => new { a.IdleCullMinutes, a.IdleWarningMinutes }).FirstOrDefaultAsync(ct);
