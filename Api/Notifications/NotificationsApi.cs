@@ -14,7 +14,7 @@ public static class NotificationsApi
         var notifications = api.MapGroup("/notifications").WithTags("Notifications");
         notifications.MapGet("/", List).WithSummary("Your notifications, newest first; pass nextBefore as before for the next page.");
         notifications.MapGet("/unread-count", UnreadCount).WithSummary("How many of your notifications are unread.");
-        notifications.MapPost("/{id:long}/read", MarkRead).WithSummary("Mark one notification read.");
+        notifications.MapPost("/{notificationId:long}/read", MarkRead).WithSummary("Mark one notification read.");
         notifications.MapPost("/read-all", MarkAllRead).WithSummary("Mark all your notifications read.");
         return api;
     }
@@ -27,8 +27,8 @@ public static class NotificationsApi
         TypedResults.Ok(new UnreadCountResponse(await notifications.UnreadCountAsync(user.UserId(), ct)));
 
     public static async Task<Results<Ok<NotificationResponse>, ValidationProblem, ProblemHttpResult>> MarkRead(
-        long id, ClaimsPrincipal user, NotificationService notifications, CancellationToken ct) =>
-        ApiResults.Ok(await notifications.MarkReadAsync(user.UserId(), id, ct));
+        long notificationId, ClaimsPrincipal user, NotificationService notifications, CancellationToken ct) =>
+        ApiResults.Ok(await notifications.MarkReadAsync(user.UserId(), notificationId, ct));
 
     public static async Task<Ok<UnreadCountResponse>> MarkAllRead(ClaimsPrincipal user, NotificationService notifications, CancellationToken ct)
     {

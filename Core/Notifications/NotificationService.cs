@@ -32,7 +32,7 @@ public sealed class NotificationService(PlatformDbContext db, TimeProvider clock
         };
         db.Notifications.Add(notification);
         await db.SaveChangesAsync(ct);
-        await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify({Channel}, {userId.ToString()})", ct);
+        await NotifyAsync(userId, ct);
         return ToResponse(notification);
     }
 
@@ -63,7 +63,7 @@ public sealed class NotificationService(PlatformDbContext db, TimeProvider clock
     public async Task<Result<NotificationResponse>> MarkReadAsync(Guid userId, long id, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow();
-        await db.Notifications.Where(n => n.Id == id && n.UserId == userId && n.ReadAt == null)
+        var changed = await db.Notifications.Where(n => n.Id == id && n.UserId == userId && n.ReadAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, now), ct);
         var notification = await db.Notifications.AsNoTracking().FirstOrDefaultAsync(n => n.Id == id && n.UserId == userId, ct);
         if (notification is null)
@@ -71,7 +71,11 @@ public sealed class NotificationService(PlatformDbContext db, TimeProvider clock
             return Error.NotFound("Notification");
         }
 
-        await NotifyAsync(userId, ct);
+        if (changed > 0)
+        {
+            await NotifyAsync(userId, ct);
+        }
+
         return ToResponse(notification);
     }
 
@@ -89,7 +93,7 @@ public sealed class NotificationService(PlatformDbContext db, TimeProvider clock
         return changed;
     }
 
-    /// <summary>Read state changed too: the same signal, so other tabs of the user drop their count.</summary>
+    /// <summary>After a new notification and after read state changes alike, so every tab of the user refreshes its count.</summary>
     private async Task NotifyAsync(Guid userId, CancellationToken ct) =>
         await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify({Channel}, {userId.ToString()})", ct);
 

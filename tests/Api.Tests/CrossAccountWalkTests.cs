@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Api.Tests.Infrastructure;
 
 namespace Platform.Api.Tests;
@@ -48,6 +49,13 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var deployment = await (await alice.Client.PostAsJsonAsync("/api/v1/deployments",
             new { module = "development", title = "secret-deployment", password = "a long password" })).Content.ReadFromJsonAsync<JsonElement>();
         var deploymentId = deployment.GetProperty("id").GetGuid();
+        long notificationId;
+        using (var scope = factory.Services.CreateScope())
+        {
+            notificationId = (await scope.ServiceProvider.GetRequiredService<Platform.Core.Notifications.NotificationService>()
+                .AddAsync(alice.Id, "test.note", "secret-notification", "for Alice only", null, alice.AccountId)).Id;
+        }
+
         var before = await SnapshotAsync(alice);
 
         var samples = new Dictionary<string, string>
@@ -67,6 +75,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["alias"] = "production",
             ["name"] = "development",
             ["deploymentId"] = deploymentId.ToString(),
+            ["notificationId"] = notificationId.ToString(),
         };
         // Model routes get Alice's model and its share in place of the dataset's.
         var modelSamples = new Dictionary<string, string>(samples)
@@ -77,7 +86,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var secrets = new[]
         {
             alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test", "secret-data", datasetId.ToString(),
-            "secret-model", modelId.ToString(), "secret-deployment", deploymentId.ToString(),
+            "secret-model", modelId.ToString(), "secret-deployment", deploymentId.ToString(), "secret-notification",
         };
         var body = JsonSerializer.Serialize(new
         {
@@ -195,6 +204,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["alias"] = "production",
         ["name"] = "development",
         ["deploymentId"] = Guid.NewGuid().ToString(),
+        ["notificationId"] = "1",
     };
 
     /// <summary>
@@ -262,7 +272,11 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var keys = await db.AccessKeys.AsNoTracking().Where(k => k.UserId == alice.Id)
             .OrderBy(k => k.Id).Select(k => k.Id + ":" + k.RevokedAt).ToListAsync();
         var users = await db.Users.AsNoTracking().Where(u => u.Id == alice.Id)
-            .Select(u => u.IsPlatformAdmin + ":" + u.CurrentAccountId).FirstAsync();
+            .Select(u => u.IsPlatformAdmin + ":" + u.CurrentAccountId + ":" + u.MaxDeployments + ":" + u.MaxCpus + ":" + u.MaxGpus).FirstAsync();
+        var limits = await db.Memberships.AsNoTracking().Where(m => m.AccountId == alice.AccountId).OrderBy(m => m.UserId)
+            .Select(m => m.UserId + ":" + m.MaxDeployments + ":" + m.MaxCpus + ":" + m.MaxGpus + ":" + m.Account!.IdleCullMinutes + ":" + m.Account.IdleWarningMinutes).ToListAsync();
+        var notifications = await db.Notifications.AsNoTracking().Where(n => n.UserId == alice.Id).OrderBy(n => n.Id)
+            .Select(n => n.Id + ":" + n.ReadAt).ToListAsync();
         var artifacts = await (from f in db.ArtifactFiles
                                join v in db.ArtifactVersions on f.VersionId equals v.Id
                                join a in db.Artifacts on v.ArtifactId equals a.Id
@@ -282,6 +296,6 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
                              select u.Id + ":" + u.Path + ":" + u.Size + ":" + u.ExpiresAt).ToListAsync();
         var parts = await db.UploadParts.AsNoTracking().OrderBy(p => p.UploadId).ThenBy(p => p.Number)
             .Select(p => p.UploadId + ":" + p.Number + ":" + p.ETag).ToListAsync();
-        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. artifacts, .. shares, .. models, .. aliases, .. uploads, .. parts]);
+        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. limits, .. notifications, .. artifacts, .. shares, .. models, .. aliases, .. uploads, .. parts]);
     });
 }
