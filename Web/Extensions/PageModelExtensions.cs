@@ -40,4 +40,19 @@ public static class PageModelExtensions
 
         return redirect();
     }
+
+    /// <summary>
+    /// <see cref="RedirectOrFail"/> for small forms whose messages name their field: invalid fields are said in one line
+    /// on the page redirected to, like any other refusal.
+    /// </summary>
+    public static IActionResult RedirectOrFlash(this PageModel page, Result result, string success, Func<IActionResult> redirect)
+    {
+        if (result.Error is { Kind: ErrorKind.Validation, Fields: { } fields })
+        {
+            page.FlashError(string.Join(" ", fields.Values.SelectMany(v => v)));
+            return redirect();
+        }
+
+        return page.RedirectOrFail(result, success, redirect);
+    }
 }

@@ -61,24 +61,12 @@ public sealed class LimitsModel(AccountService accounts, IdleSettingsService idl
     public async Task<IActionResult> OnPostIdleAsync(int? idleCullMinutes, int? idleWarningMinutes, CancellationToken ct)
     {
         var result = await idle.SetAsMasterAsync(currentUser.Id, Id, new UpdateIdleSettingsRequest(idleCullMinutes, idleWarningMinutes), ct);
-        return Outcome(result.IsSuccess ? Result.Success : result.Error!, "Idle culling saved.");
+        return this.RedirectOrFlash(result.IsSuccess ? Result.Success : result.Error!, "Idle culling saved.", () => RedirectToPage(new { Id }));
     }
 
     public async Task<IActionResult> OnPostMemberAsync(Guid memberId, int? maxDeployments, double? maxCpus, int? maxGpus, CancellationToken ct)
     {
         var result = await limits.SetMemberAsync(currentUser.Id, Id, memberId, new UpdateLimitsRequest(maxDeployments, maxCpus, maxGpus), ct);
-        return Outcome(result.IsSuccess ? Result.Success : result.Error!, "Limits saved.");
-    }
-
-    /// <summary>Field errors are said in one line above the forms: each form has few fields and the message names its field.</summary>
-    private IActionResult Outcome(Result result, string success)
-    {
-        if (result.Error is { Kind: ErrorKind.Validation, Fields: { } fields })
-        {
-            this.FlashError(string.Join(" ", fields.Values.SelectMany(v => v)));
-            return RedirectToPage(new { Id });
-        }
-
-        return this.RedirectOrFail(result, success, () => RedirectToPage(new { Id }));
+        return this.RedirectOrFlash(result.IsSuccess ? Result.Success : result.Error!, "Limits saved.", () => RedirectToPage(new { Id }));
     }
 }

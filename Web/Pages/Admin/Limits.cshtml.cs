@@ -43,23 +43,12 @@ public sealed class LimitsModel(LimitService limits, IdleSettingsService idle, P
     public async Task<IActionResult> OnPostUserAsync(int? maxDeployments, double? maxCpus, int? maxGpus, CancellationToken ct)
     {
         var result = await limits.SetUserAsync(Id, new UpdateLimitsRequest(maxDeployments, maxCpus, maxGpus), ct);
-        return Outcome(result.IsSuccess ? Result.Success : result.Error!, "Limits saved.");
+        return this.RedirectOrFlash(result.IsSuccess ? Result.Success : result.Error!, "Limits saved.", () => RedirectToPage(new { Kind, Id }));
     }
 
     public async Task<IActionResult> OnPostAccountAsync(int? idleCullMinutes, int? idleWarningMinutes, CancellationToken ct)
     {
         var result = await idle.SetAsync(Id, new UpdateIdleSettingsRequest(idleCullMinutes, idleWarningMinutes), ct);
-        return Outcome(result.IsSuccess ? Result.Success : result.Error!, "Idle culling saved.");
-    }
-
-    private IActionResult Outcome(Result result, string success)
-    {
-        if (result.Error is { Kind: ErrorKind.Validation, Fields: { } fields })
-        {
-            this.FlashError(string.Join(" ", fields.Values.SelectMany(v => v)));
-            return RedirectToPage(new { Kind, Id });
-        }
-
-        return this.RedirectOrFail(result, success, () => RedirectToPage(new { Kind, Id }));
+        return this.RedirectOrFlash(result.IsSuccess ? Result.Success : result.Error!, "Idle culling saved.", () => RedirectToPage(new { Kind, Id }));
     }
 }
