@@ -3,18 +3,11 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Platform.Core.Accounts;
-using Platform.Core.Catalog;
 using Platform.Core.Deployments;
 using Platform.Core.Deployments.Backends;
 using Platform.Core.Persistence;
-using Platform.Tests.Fixtures;
-using Platform.Workers.Deployments;
 
 namespace Platform.Workers.Tests.Deployments;
 
@@ -26,27 +19,17 @@ namespace Platform.Workers.Tests.Deployments;
 public sealed class IdleCullerTests : IAsyncLifetime
 {
     private readonly string _workspaces = Path.Combine(Path.GetTempPath(), $"platform-idle-{Guid.NewGuid():N}");
-    private WebApplicationFactory<WorkersMarker> _workers = null!;
-    private string _database = "";
+    private DeploymentHost _workers = null!;
 
     public async Task InitializeAsync()
     {
-        var server = await PostgresServer.GetAsync();
-        _database = await server.CreateDatabaseAsync("idle");
-        await DatabaseMigrator.MigrateAsync(_database);
-        _workers = new WebApplicationFactory<WorkersMarker>().WithWebHostBuilder(b =>
+        _workers = new DeploymentHost(await DeploymentHost.NewDatabaseAsync("idle"), _workspaces, new Dictionary<string, string>
         {
-            b.UseSetting("ConnectionStrings:platformdb", _database);
-            b.UseSetting("Platform:PublicUrl", "http://platform.test");
-            b.UseSetting("Platform:Deployments:WorkspaceRoot", _workspaces);
-            b.UseSetting("Platform:IdleCulling:Minute", "00:00:01");
-            b.UseSetting("Platform:IdleCulling:CheckInterval", "00:00:00.500");
-            b.UseSetting("Platform:Deployments:Reconciler:ResyncInterval", "00:00:00.500");
-            b.ConfigureServices(s =>
-            {
-                s.RemoveAll<IModuleCatalog>();
-                s.AddSingleton<IModuleCatalog>(StaticModuleCatalog.Default);
-            });
+            // Off until the test's account turns it on; then its "minutes" last a second each.
+            ["Platform:IdleCulling:CullMinutes"] = "0",
+            ["Platform:IdleCulling:Minute"] = "00:00:01",
+            ["Platform:IdleCulling:CheckInterval"] = "00:00:00.500",
+            ["Platform:Deployments:Reconciler:ResyncInterval"] = "00:00:00.500",
         });
         _ = _workers.Server;
     }
@@ -55,11 +38,10 @@ public sealed class IdleCullerTests : IAsyncLifetime
     {
         using (var scope = _workers.Services.CreateScope())
         {
-            var backend = scope.ServiceProvider.GetRequiredService<ProcessBackend>();
             var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
             foreach (var d in await db.Deployments.AsNoTracking().ToListAsync())
             {
-                await backend.DeleteAsync(d.Id, d.BackendState, CancellationToken.None);
+                await _workers.Backend.DeleteAsync(d.Id, d.BackendState, CancellationToken.None);
             }
         }
 
@@ -73,12 +55,13 @@ public sealed class IdleCullerTests : IAsyncLifetime
     [Fact]
     public async Task AnIdleNotebook_IsWarnedThenStopped_KeepingItsWorkspace_WhileABusyKernelKeepsItsNotebookRunning()
     {
-        var (userId, accountId) = await CreateUserAsync();
+        var userId = await _workers.CreateUserAsync("Idle Owner");
+        var accountId = await WithDbAsync(db => db.Users.Where(u => u.Id == userId).Select(u => u.CurrentAccountId!.Value).SingleAsync());
         var idle = await DeployAsync(userId, accountId, "Idle notebook");
         var busy = await DeployAsync(userId, accountId, "Busy notebook");
-        var idleRunning = await WaitForAsync(idle, d => d.Observed == ObservedState.Running);
-        var busyRunning = await WaitForAsync(busy, d => d.Observed == ObservedState.Running);
-        var kept = Path.Combine(_workers.Services.GetRequiredService<ProcessBackend>().WorkspaceOf(idle), "analysis.ipynb");
+        await _workers.WaitForAsync(idle, d => d.Observed == ObservedState.Running);
+        var busyRunning = await _workers.WaitForAsync(busy, d => d.Observed == ObservedState.Running);
+        var kept = Path.Combine(_workers.Backend.WorkspaceOf(idle), "analysis.ipynb");
         await File.WriteAllTextAsync(kept, "{}");
 
         // Code runs in the busy notebook's kernel (started and fed over Jupyter's REST and WebSocket APIs with the service token).
@@ -100,9 +83,9 @@ public sealed class IdleCullerTests : IAsyncLifetime
         var warning = await WaitForNotificationAsync(userId, "deployment.idle-warning", "Idle notebook");
         Assert.Equal("Your notebook 'Idle notebook' will be stopped in 2 min for inactivity; open it to keep it.", warning.Message);
         Assert.Equal($"/ide/{idle}/", warning.Link);
-        var stopped = await WaitForAsync(idle, d => d.Observed == ObservedState.Stopped);
+        var stopped = await _workers.WaitForAsync(idle, d => d.Observed == ObservedState.Stopped, TimeSpan.FromSeconds(60));
         Assert.Equal(DesiredState.Stopped, stopped.Desired);
-        var events = await WithDbAsync(db => db.DeploymentEvents.Where(e => e.DeploymentId == idle).OrderBy(e => e.Id).Select(e => e.Message).ToListAsync());
+        var events = await _workers.EventsAsync(idle);
         Assert.Contains("Stopped after 4 min idle", events);
         Assert.Contains("Stopped: the workspace is kept for the next start", events);
         Assert.True(File.Exists(kept), "the workspace of a culled notebook is kept");
@@ -120,41 +103,20 @@ public sealed class IdleCullerTests : IAsyncLifetime
         // Once the code ends it is idle: warned; then used (a tracked API request), which clears the warning.
         await WaitForNotificationAsync(userId, "deployment.idle-warning", "Busy notebook", TimeSpan.FromSeconds(40));
         (await jupyter.GetAsync(root + "api/contents")).EnsureSuccessStatusCode();
-        await WaitForAsync(busy, d => d.IdleWarnedAt == null || d.Desired == DesiredState.Stopped);
+        await _workers.WaitForAsync(busy, d => d.IdleWarnedAt == null || d.Desired == DesiredState.Stopped, TimeSpan.FromSeconds(30));
         var afterUse = await WithDbAsync(db => db.Deployments.AsNoTracking().SingleAsync(d => d.Id == busy));
         Assert.Equal(DesiredState.Running, afterUse.Desired);
 
         // Left alone again, it is warned a second time and stopped.
-        await WaitForAsync(busy, d => d.Observed == ObservedState.Stopped, TimeSpan.FromSeconds(40));
+        await _workers.WaitForAsync(busy, d => d.Observed == ObservedState.Stopped, TimeSpan.FromSeconds(40));
         Assert.Equal(2, await WithDbAsync(db => db.Notifications.CountAsync(n => n.Kind == "deployment.idle-warning" && n.Message.Contains("Busy notebook"))));
-    }
-
-    private async Task<(Guid UserId, Guid AccountId)> CreateUserAsync()
-    {
-        var now = DateTimeOffset.UtcNow;
-        var user = new PlatformUser
-        {
-            Id = Guid.CreateVersion7(), UserName = "idle@example.test", NormalizedUserName = "IDLE@EXAMPLE.TEST", Email = "idle@example.test",
-            NormalizedEmail = "IDLE@EXAMPLE.TEST", DisplayName = "Idle Owner", CreatedAt = now, SecurityStamp = Guid.NewGuid().ToString(),
-        };
-        var account = new Account { Id = Guid.CreateVersion7(), Name = "Lab", CreatedAt = now, IdleCullMinutes = 0 };
-        await WithDbAsync(async db =>
-        {
-            db.Users.Add(user);
-            db.Accounts.Add(account);
-            db.Memberships.Add(new Membership { AccountId = account.Id, UserId = user.Id, Role = AccountRole.Master, JoinedAt = now });
-            return await db.SaveChangesAsync();
-        });
-        return (user.Id, account.Id);
     }
 
     private async Task<Guid> DeployAsync(Guid userId, Guid accountId, string title)
     {
-        using var scope = _workers.Services.CreateScope();
-        var created = await scope.ServiceProvider.GetRequiredService<DeploymentService>().CreateAsync(userId,
-            new CreateDeploymentRequest(accountId, "development", title, null, "jupyter", null, null, null, null, null, null, null, "open sesame 42"));
-        Assert.True(created.IsSuccess, created.Error?.Message);
-        return created.Value!.Id;
+        var created = await _workers.WithServiceAsync(service => service.CreateAsync(userId,
+            new CreateDeploymentRequest(accountId, "development", title, null, "jupyter", null, null, null, null, null, null, null, "open sesame 42")));
+        return DeploymentHost.Ok(created).Value!.Id;
     }
 
     private string ServiceToken(Deployment d) => _workers.Services.GetRequiredService<WorkloadSpecs>().ServiceTokenOf(d)!;
@@ -188,31 +150,6 @@ public sealed class IdleCullerTests : IAsyncLifetime
         }
 
         Assert.Fail("the kernel never reported busy");
-    }
-
-    private async Task<Deployment> WaitForAsync(Guid id, Func<Deployment, bool> condition, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
-        Deployment d;
-        do
-        {
-            d = await WithDbAsync(db => db.Deployments.AsNoTracking().SingleAsync(x => x.Id == id));
-            if (condition(d))
-            {
-                return d;
-            }
-
-            if (d.Observed == ObservedState.Failed)
-            {
-                Assert.Fail($"deployment failed: {d.Reason}");
-            }
-
-            await Task.Delay(200);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        Assert.Fail($"deployment {id} stayed {d.Desired}/{d.Observed} (warned {d.IdleWarnedAt}, last activity {d.LastActivityAt})");
-        return d;
     }
 
     private async Task<Platform.Core.Notifications.Notification> WaitForNotificationAsync(Guid userId, string kind, string about, TimeSpan? within = null)
