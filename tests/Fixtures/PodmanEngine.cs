@@ -5,13 +5,14 @@ namespace Platform.Tests.Fixtures;
 
 /// <summary>
 /// A real container engine for the docker backend's tests: <c>podman system service</c> serving the Docker Engine API
-/// on a socket of its own, one per test process, with the notebook image built (or found) by
+/// on a socket of its own, one per test process, with the notebook and demo images built (or found) by
 /// <c>Notebook/images/build.sh</c>. Podman keeps its images in its own storage, so only the first run on a machine
 /// builds them (several minutes: debootstrap and apt). Stopped when the process exits.
 /// </summary>
 public sealed class PodmanEngine
 {
     public const string JupyterImage = "localhost/platform-jupyter:latest";
+    public const string DemoClassifierImage = "localhost/platform-demo-classifier:latest";
 
     private static readonly Lazy<Task<PodmanEngine>> Shared = new(StartAsync, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -44,7 +45,7 @@ public sealed class PodmanEngine
         }
 
         var root = RepositoryRoot();
-        var (code, output) = await RunAsync(Path.Combine(root, "Notebook", "images", "build.sh"), ["jupyter"], TimeSpan.FromMinutes(20));
+        var (code, output) = await RunAsync(Path.Combine(root, "Notebook", "images", "build.sh"), ["jupyter", "demo-classifier"], TimeSpan.FromMinutes(20));
         if (code != 0)
         {
             throw new InvalidOperationException($"Notebook/images/build.sh failed ({code}):\n{output}");

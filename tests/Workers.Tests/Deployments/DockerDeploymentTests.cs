@@ -57,7 +57,8 @@ public sealed class DockerDeploymentTests : IDisposable
         Assert.All(container.NetworkSettings!.Ports!["8888/tcp"]!, b => Assert.Equal("127.0.0.1", b.HostIp));
         var (_, limits) = await PodmanEngine.PodmanAsync("inspect", "--format", "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}", name);
         Assert.Equal("1000000000 2147483648", limits.Trim());
-        var (_, environment) = await PodmanEngine.PodmanAsync("exec", name, "sh", "-c", "cat /proc/1/environ | tr '\\0' '\\n'");
+        // Init (PID 1) and Jupyter under it run without the password hash and token in their environment.
+        var (_, environment) = await PodmanEngine.PodmanAsync("exec", name, "sh", "-c", "for p in 1 $(ps -o pid= --ppid 1); do tr '\\0' '\\n' < /proc/$p/environ; done");
         Assert.DoesNotContain("PLATFORM_JUPYTER_PASSWORD", environment, StringComparison.Ordinal);
         Assert.Contains($"PLATFORM_DEPLOYMENT_ID={id}", environment, StringComparison.Ordinal);
         var events = await host.EventsAsync(id);
@@ -182,6 +183,43 @@ public sealed class DockerDeploymentTests : IDisposable
             Assert.Equal(3, status.ExitCode);
             Assert.Contains("out-line", status.Reason, StringComparison.Ordinal);
             Assert.Contains("err-line", status.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await backend.DeleteAsync(spec.DeploymentId, null, default);
+        }
+    }
+
+    [Fact]
+    public async Task TheDemoClassifierApi_AnswersOnItsPublishedPort_UnderItsBasePath()
+    {
+        var engine = await PodmanEngine.GetAsync();
+        using var backend = new DockerBackend(new DockerBackendOptions(engine.Socket));
+        var spec = Spec(PodmanEngine.DemoClassifierImage) with
+        {
+            Module = "demo-classifier",
+            Service = Platform.Core.Catalog.ModuleService.Api,
+            ApiCommand = ["python3", "-m", "demo_classifier"],
+        };
+        try
+        {
+            var started = await backend.StartAsync(spec, null, new Progress([]), default);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            HttpStatusCode? answered = null;
+            for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); answered is null && DateTime.UtcNow < deadline; await Task.Delay(200))
+            {
+                try
+                {
+                    using var response = await http.GetAsync(started.Address + spec.BaseUrl);
+                    answered = response.StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    // Not listening yet.
+                }
+            }
+
+            Assert.Equal(HttpStatusCode.OK, answered);
         }
         finally
         {

@@ -86,7 +86,10 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
         });
     }
 
-    public async Task<BackendStatus> PollAsync(Guid deploymentId, string? state, CancellationToken ct)
+    public Task<BackendStatus> PollAsync(Guid deploymentId, string? state, CancellationToken ct) =>
+        Engaged(() => PollEngineAsync(deploymentId, state, ct));
+
+    private async Task<BackendStatus> PollEngineAsync(Guid deploymentId, string? state, CancellationToken ct)
     {
         var container = await _engine.InspectContainerAsync(Parse(state)?.ContainerId ?? WorkloadSpec.NameFor(deploymentId), ct);
         if (container is null)
@@ -99,10 +102,8 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
             return BackendStatus.Running;
         }
 
-        var how = container.State.OOMKilled ? "killed for exceeding its memory limit" : $"{container.State.Status}";
-        var tail = await _engine.LogsAsync(container.Id, 15, container.Config.Tty, ct);
-        return new BackendStatus(WorkloadStatus.Exited, container.State.ExitCode,
-            $"the container is {how}. {(tail.Length > 0 ? "Last log lines:\n" + tail.TrimEnd() : "")}".Trim());
+        var how = container.State.OOMKilled ? "killed for exceeding its memory limit" : container.State.Status;
+        return new BackendStatus(WorkloadStatus.Exited, container.State.ExitCode, $"the container is {how}. {await TailOfAsync(container, ct)}".Trim());
     }
 
     public async Task StopAsync(Guid deploymentId, string? state, CancellationToken ct)
@@ -129,11 +130,17 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
         });
     }
 
-    public async Task<string> LogTailAsync(Guid deploymentId, CancellationToken ct)
+    public Task<string> LogTailAsync(Guid deploymentId, CancellationToken ct) => Engaged(async () =>
     {
         var container = await _engine.InspectContainerAsync(WorkloadSpec.NameFor(deploymentId), ct);
-        var tail = container is null ? "" : await _engine.LogsAsync(container.Id, 15, container.Config.Tty, ct);
-        return tail.Length > 0 ? "Last log lines:\n" + tail.TrimEnd() : "";
+        return container is null ? "" : await TailOfAsync(container, ct);
+    });
+
+    /// <summary>The container's last 15 lines of output, stdout and stderr interleaved, as "Last log lines:" text.</summary>
+    private async Task<string> TailOfAsync(ContainerInspect container, CancellationToken ct)
+    {
+        var tail = (await _engine.LogsAsync(container.Id, 15, container.Config.Tty, ct)).TrimEnd();
+        return tail.Length > 0 ? "Last log lines:\n" + tail : "";
     }
 
     /// <summary>The container by name and any other labelled with the deployment (a name changed by hand).</summary>
@@ -194,10 +201,13 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
             });
         }
 
+        // Jupyter's shell replaces the image's entrypoint (it must be PID 1 to keep the secrets out of every
+        // environment; an image CMD an engine appends lands in arguments it ignores); other services run under the
+        // image's own entrypoint.
         return new JsonObject
         {
             ["Image"] = image,
-            ["Cmd"] = new JsonArray(command.Select(c => (JsonNode?)c).ToArray()),
+            [spec.Service == ModuleService.Jupyter ? "Entrypoint" : "Cmd"] = new JsonArray(command.Select(c => (JsonNode?)c).ToArray()),
             ["Env"] = new JsonArray(environment.Select(e => (JsonNode?)$"{e.Key}={e.Value}").ToArray()),
             ["Labels"] = new JsonObject(Labels(spec).Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
             ["WorkingDir"] = workspace,
@@ -207,9 +217,11 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
     }
 
     /// <summary>
-    /// Jupyter, told its password hash and token through two variables that a generated config file reads and the
-    /// shell unsets before exec, so neither is on a command line nor in the kernels' environment. Works with any
-    /// image holding notebook 6, jupyter_server or JupyterLab.
+    /// Jupyter, told its password hash and token through two variables that the shell writes into a config file and
+    /// unsets before exec, so neither is on a command line nor in Jupyter's or its kernels' environment (they stay in
+    /// the container's configuration, which only those with the engine's socket, root in effect, read). The shell is the
+    /// entrypoint (PID 1), replacing the image's, and execs tini in front of Jupyter when the image has it (signals,
+    /// orphaned kernels). Works with any image holding notebook 6, jupyter_server or JupyterLab.
     /// </summary>
     private static List<string> JupyterCommand(WorkloadSpec spec, string workspace, Dictionary<string, string> environment)
     {
@@ -226,7 +238,8 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
               "$app" "$PLATFORM_JUPYTER_PASSWORD" "$app" "$PLATFORM_JUPYTER_TOKEN" "$app" > "$config"
             unset PLATFORM_JUPYTER_PASSWORD PLATFORM_JUPYTER_TOKEN
             root=""; [ "$(id -u)" = 0 ] && root=--allow-root
-            exec jupyter "$sub" --config="$config" --no-browser --ip=0.0.0.0 --port=8888 --port-retries=0 \
+            init=""; command -v tini >/dev/null && init="tini --"
+            exec $init jupyter "$sub" --config="$config" --no-browser --ip=0.0.0.0 --port=8888 --port-retries=0 \
               "--$app.base_url=$1" "--$app.$dir=$2" $root
             """;
         return ["/bin/sh", "-c", script, "platform-jupyter", spec.BaseUrl, workspace];
@@ -245,6 +258,8 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
             throw new WorkloadException($"The module '{spec.Module}' has no API command.");
         }
 
+        // Inside a container the published port reaches the container's own address, not its loopback.
+        environment["HOST"] = "0.0.0.0";
         environment["PORT"] = ServicePort.ToString(CultureInfo.InvariantCulture);
         environment["BASE_PATH"] = spec.BaseUrl;
         return [.. command];
