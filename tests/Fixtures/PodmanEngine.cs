@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Platform.Core.Deployments.Backends;
 
 namespace Platform.Tests.Fixtures;
 
@@ -39,7 +40,7 @@ public sealed class PodmanEngine
             throw new InvalidOperationException("The docker backend tests run rootful Podman: run them as root (CI does).");
         }
 
-        if (FindOnPath("podman") is null)
+        if (ProcessBackend.OnPath("podman") is null)
         {
             throw new InvalidOperationException("podman is not installed: apt-get install podman runc iptables debootstrap (README, Prerequisites).");
         }
@@ -129,10 +130,6 @@ public sealed class PodmanEngine
 
         return (process.ExitCode, (await stdout) + (await stderr));
     }
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, program)).FirstOrDefault(File.Exists);
 
     private static string RepositoryRoot()
     {
