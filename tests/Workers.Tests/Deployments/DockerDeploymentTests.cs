@@ -44,72 +44,80 @@ public sealed class DockerDeploymentTests : IDisposable
         var name = WorkloadSpec.NameFor(id);
         var volume = DockerBackend.VolumeOf(id);
 
-        var running = await host.WaitForAsync(id, d => d.Observed is ObservedState.Running or ObservedState.Failed, TimeSpan.FromMinutes(3));
-        Assert.True(running.Observed == ObservedState.Running, running.Reason);
-        Assert.Equal(DockerBackend.BackendName, running.Backend);
-        Assert.StartsWith("http://127.0.0.1:", running.Address, StringComparison.Ordinal);
-        var first = JsonSerializer.Deserialize<DockerRecord>(running.BackendState!)!;
-        var container = await docker.InspectContainerAsync(name, default);
-        Assert.NotNull(container);
-        Assert.Equal(first.ContainerId, container.Id);
-        Assert.Equal(id.ToString(), container.Config.Labels![DockerBackend.DeploymentLabel]);
-        Assert.Equal(userId.ToString(), container.Config.Labels["platform.owner"]);
-        Assert.All(container.NetworkSettings!.Ports!["8888/tcp"]!, b => Assert.Equal("127.0.0.1", b.HostIp));
-        var (_, limits) = await PodmanEngine.PodmanAsync("inspect", "--format", "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}", name);
-        Assert.Equal("1000000000 2147483648", limits.Trim());
-        // Init (PID 1) and Jupyter under it run without the password hash and token in their environment.
-        var (_, environment) = await PodmanEngine.PodmanAsync("exec", name, "sh", "-c", "for p in 1 $(ps -o pid= --ppid 1); do tr '\\0' '\\n' < /proc/$p/environ; done");
-        Assert.DoesNotContain("PLATFORM_JUPYTER_PASSWORD", environment, StringComparison.Ordinal);
-        Assert.Contains($"PLATFORM_DEPLOYMENT_ID={id}", environment, StringComparison.Ordinal);
-        var events = await host.EventsAsync(id);
-        Assert.Contains(events, e => e.StartsWith($"Launched the container {name} from {PodmanEngine.JupyterImage}", StringComparison.Ordinal));
-        Assert.Contains(events, e => e.StartsWith("Limits: 1 CPUs, 2048 MiB", StringComparison.Ordinal));
-
-        using (var jupyter = new JupyterClient(running.Address!, id))
+        try
         {
-            Assert.Equal(HttpStatusCode.Forbidden, (await jupyter.GetAsync("api/contents")).StatusCode);
-            Assert.NotEqual(HttpStatusCode.Found, await jupyter.LoginAsync("wrong password"));
-            Assert.Equal(HttpStatusCode.Found, await jupyter.LoginAsync(Password));
-            Assert.Equal(HttpStatusCode.Created, await jupyter.PutTextAsync("kept.txt", "written in a container"));
+            var running = await host.WaitForAsync(id, d => d.Observed is ObservedState.Running or ObservedState.Failed, TimeSpan.FromMinutes(3));
+            Assert.True(running.Observed == ObservedState.Running, running.Reason);
+            Assert.Equal(DockerBackend.BackendName, running.Backend);
+            Assert.StartsWith("http://127.0.0.1:", running.Address, StringComparison.Ordinal);
+            var first = JsonSerializer.Deserialize<DockerRecord>(running.BackendState!)!;
+            var container = await docker.InspectContainerAsync(name, default);
+            Assert.NotNull(container);
+            Assert.Equal(first.ContainerId, container.Id);
+            Assert.Equal(id.ToString(), container.Config.Labels![DockerBackend.DeploymentLabel]);
+            Assert.Equal(userId.ToString(), container.Config.Labels["platform.owner"]);
+            Assert.All(container.NetworkSettings!.Ports!["8888/tcp"]!, b => Assert.Equal("127.0.0.1", b.HostIp));
+            var (_, limits) = await PodmanEngine.PodmanAsync("inspect", "--format", "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}", name);
+            Assert.Equal("1000000000 2147483648", limits.Trim());
+            // Init (PID 1) and Jupyter under it run without the password hash and token in their environment.
+            var (_, environment) = await PodmanEngine.PodmanAsync("exec", name, "sh", "-c", "for p in 1 $(ps -o pid= --ppid 1); do tr '\\0' '\\n' < /proc/$p/environ; done");
+            Assert.DoesNotContain("PLATFORM_JUPYTER_PASSWORD", environment, StringComparison.Ordinal);
+            Assert.Contains($"PLATFORM_DEPLOYMENT_ID={id}", environment, StringComparison.Ordinal);
+            var events = await host.EventsAsync(id);
+            Assert.Contains(events, e => e.StartsWith($"Launched the container {name} from {PodmanEngine.JupyterImage}", StringComparison.Ordinal));
+            Assert.Contains(events, e => e.StartsWith("Limits: 1 CPUs, 2048 MiB", StringComparison.Ordinal));
+
+            using (var jupyter = new JupyterClient(running.Address!, id))
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, (await jupyter.GetAsync("api/contents")).StatusCode);
+                Assert.NotEqual(HttpStatusCode.Found, await jupyter.LoginAsync("wrong password"));
+                Assert.Equal(HttpStatusCode.Found, await jupyter.LoginAsync(Password));
+                Assert.Equal(HttpStatusCode.Created, await jupyter.PutTextAsync("kept.txt", "written in a container"));
+            }
+
+            // The service token Workers hold is the one Jupyter accepts (activity checks use it).
+            var serviceToken = host.Services.GetRequiredService<WorkloadSpecs>().ServiceTokenOf(running);
+            Assert.Equal(HttpStatusCode.OK, await StatusWithTokenAsync(running.Address!, id, serviceToken!));
+
+            // A package installed with pip lands in the workspace (PYTHONUSERBASE) and survives the container.
+            var (pipCode, pipOutput) = await PodmanEngine.PodmanAsync("exec", name, "sh", "-c",
+                "mkdir -p /tmp/p/keptpkg && echo 'VALUE = 42' > /tmp/p/keptpkg/__init__.py && " +
+                "printf '[project]\\nname = \"keptpkg\"\\nversion = \"1.0\"\\n' > /tmp/p/pyproject.toml && " +
+                "pip install --quiet --no-index --no-build-isolation /tmp/p");
+            Assert.True(pipCode == 0, pipOutput);
+
+            DeploymentHost.Ok(await host.WithServiceAsync(s => s.StopAsync(userId, id)));
+            var stopped = await host.WaitForAsync(id, d => d.Observed == ObservedState.Stopped);
+            Assert.Null(stopped.Address);
+            Assert.Null(await docker.InspectContainerAsync(name, default));
+            Assert.True(await docker.VolumeExistsAsync(volume, default));
+
+            DeploymentHost.Ok(await host.WithServiceAsync(s => s.StartAsync(userId, id)));
+            var again = await host.WaitForAsync(id, d => d.Observed is ObservedState.Running or ObservedState.Failed && d.ObservedGeneration == d.Generation,
+                TimeSpan.FromMinutes(2));
+            Assert.True(again.Observed == ObservedState.Running, again.Reason);
+            Assert.NotEqual(first.ContainerId, JsonSerializer.Deserialize<DockerRecord>(again.BackendState!)!.ContainerId);
+            using (var jupyter = new JupyterClient(again.Address!, id))
+            {
+                Assert.Equal(HttpStatusCode.Found, await jupyter.LoginAsync(Password));
+                Assert.Equal("written in a container", await jupyter.GetTextAsync("kept.txt"));
+            }
+
+            var (importCode, imported) = await PodmanEngine.PodmanAsync("exec", name, "python3", "-c", "import keptpkg, platformsdk; print(keptpkg.VALUE)");
+            Assert.True(importCode == 0, imported);
+            Assert.Equal("42", imported.Trim());
+
+            Assert.True((await host.WithServiceAsync(async s => Wrap(await s.DeleteAsync(userId, id)))).IsSuccess);
+            await host.WaitForAsync(id, d => d.Observed == ObservedState.Deleted);
+            Assert.Null(await docker.InspectContainerAsync(name, default));
+            Assert.False(await docker.VolumeExistsAsync(volume, default));
+            Assert.Empty(await docker.ListContainersAsync(DockerBackend.DeploymentLabel, id.ToString(), default));
         }
-
-        // The service token Workers hold is the one Jupyter accepts (activity checks use it).
-        var serviceToken = host.Services.GetRequiredService<WorkloadSpecs>().ServiceTokenOf(running);
-        Assert.Equal(HttpStatusCode.OK, await StatusWithTokenAsync(running.Address!, id, serviceToken!));
-
-        // A package installed with pip lands in the workspace (PYTHONUSERBASE) and survives the container.
-        var (pipCode, pipOutput) = await PodmanEngine.PodmanAsync("exec", name, "sh", "-c",
-            "mkdir -p /tmp/p/keptpkg && echo 'VALUE = 42' > /tmp/p/keptpkg/__init__.py && " +
-            "printf '[project]\\nname = \"keptpkg\"\\nversion = \"1.0\"\\n' > /tmp/p/pyproject.toml && " +
-            "pip install --quiet --no-index --no-build-isolation /tmp/p");
-        Assert.True(pipCode == 0, pipOutput);
-
-        DeploymentHost.Ok(await host.WithServiceAsync(s => s.StopAsync(userId, id)));
-        var stopped = await host.WaitForAsync(id, d => d.Observed == ObservedState.Stopped);
-        Assert.Null(stopped.Address);
-        Assert.Null(await docker.InspectContainerAsync(name, default));
-        Assert.True(await docker.VolumeExistsAsync(volume, default));
-
-        DeploymentHost.Ok(await host.WithServiceAsync(s => s.StartAsync(userId, id)));
-        var again = await host.WaitForAsync(id, d => d.Observed is ObservedState.Running or ObservedState.Failed && d.ObservedGeneration == d.Generation,
-            TimeSpan.FromMinutes(2));
-        Assert.True(again.Observed == ObservedState.Running, again.Reason);
-        Assert.NotEqual(first.ContainerId, JsonSerializer.Deserialize<DockerRecord>(again.BackendState!)!.ContainerId);
-        using (var jupyter = new JupyterClient(again.Address!, id))
+        finally
         {
-            Assert.Equal(HttpStatusCode.Found, await jupyter.LoginAsync(Password));
-            Assert.Equal("written in a container", await jupyter.GetTextAsync("kept.txt"));
+            // Gone already after a passing run; a failing one leaves no container or volume behind.
+            await host.Services.GetRequiredService<DockerBackend>().DeleteAsync(id, null, default);
         }
-
-        var (importCode, imported) = await PodmanEngine.PodmanAsync("exec", name, "python3", "-c", "import keptpkg, platformsdk; print(keptpkg.VALUE)");
-        Assert.True(importCode == 0, imported);
-        Assert.Equal("42", imported.Trim());
-
-        Assert.True((await host.WithServiceAsync(async s => Wrap(await s.DeleteAsync(userId, id)))).IsSuccess);
-        await host.WaitForAsync(id, d => d.Observed == ObservedState.Deleted);
-        Assert.Null(await docker.InspectContainerAsync(name, default));
-        Assert.False(await docker.VolumeExistsAsync(volume, default));
-        Assert.Empty(await docker.ListContainersAsync(DockerBackend.DeploymentLabel, id.ToString(), default));
     }
 
     [Fact]
