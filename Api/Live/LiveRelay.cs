@@ -52,7 +52,15 @@ public sealed class LiveRelay(
                     (dueResync, resync) = (resync, false);
                 }
 
-                await SendAsync(dueDeployments, dueUsers, dueResync, stoppingToken);
+                try
+                {
+                    await SendAsync(dueDeployments, dueUsers, dueResync, stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // A BackgroundService that throws stops the host: live updates are not worth the Api.
+                    logger.LogWarning(ex, "Live updates not sent");
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -205,7 +213,7 @@ public sealed class LiveRelay(
             {
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException or IOException)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
                 logger.LogWarning(ex, "LISTEN for live updates lost; trying again in {Delay}", options.ReconnectDelay);
                 lost = true;

@@ -59,9 +59,13 @@ public sealed class HubSocket : IAsyncDisposable
     public async Task<JsonElement> NextMessageAsync(string target, TimeSpan timeout, Func<JsonElement, bool>? where = null)
     {
         var message = await NextAsync(r => Type(r) == 1 && r.GetProperty("target").GetString() == target
-            && (where is null || where(r.GetProperty("arguments")[0])), timeout);
-        return message.GetProperty("arguments")[0];
+            && (where is null || where(FirstArgument(r))), timeout);
+        return FirstArgument(message);
     }
+
+    /// <summary>A message's argument (the hub sends at most one); the empty array for a message without.</summary>
+    private static JsonElement FirstArgument(JsonElement message) =>
+        message.GetProperty("arguments") is { } arguments && arguments.GetArrayLength() > 0 ? arguments[0] : arguments;
 
     /// <summary>Every message with this target that arrives within <paramref name="window"/>.</summary>
     public async Task<List<JsonElement>> MessagesWithinAsync(string target, TimeSpan window)
@@ -75,7 +79,7 @@ public sealed class HubSocket : IAsyncDisposable
                 var record = await records.Reader.ReadAsync(until.Token);
                 if (Type(record) == 1 && record.GetProperty("target").GetString() == target)
                 {
-                    found.Add(record.GetProperty("arguments")[0]);
+                    found.Add(FirstArgument(record));
                 }
             }
         }

@@ -117,6 +117,26 @@ public sealed class LiveUpdatesTests(LiveFixture live) : IClassFixture<LiveFixtu
         Assert.Empty(await otherHub.MessagesWithinAsync("notification", TimeSpan.FromSeconds(1)));
     }
 
+    [Fact]
+    public async Task WhenTheRelayLosesItsListenConnection_ItListensAgain_AndTellsClientsToCatchUp()
+    {
+        var owner = await live.NewPersonAsync("resync");
+        await using var hub = await live.ConnectAsync(owner);
+
+        // What a database restart or a network cut does to the relay's connection.
+        await using (var admin = new NpgsqlConnection(live.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var terminate = new NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'", admin);
+            Assert.Equal(1L, await terminate.ExecuteScalarAsync());
+        }
+
+        await hub.NextMessageAsync("resync", Soon);
+        await NotifyAsync(LiveRelay.NotificationsChannel, owner.Id.ToString());
+        Assert.Equal(owner.Id, (await hub.NextMessageAsync("notification", Soon)).GetProperty("userId").GetGuid());
+    }
+
     private async Task<Guid> CreateDeploymentAsync(Person owner) =>
         await live.WithApiAsync(async sp =>
         {
