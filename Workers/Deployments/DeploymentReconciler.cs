@@ -168,11 +168,14 @@ public sealed partial class DeploymentReconciler(
         var token = $"plat_{Secrets.NewToken(12)}_{Secrets.NewToken(40)}";
         var specs = services.GetRequiredService<WorkloadSpecs>();
         var serviceToken = specs.NewServiceToken();
-        var spec = specs.Build(d, token, serviceToken.Token);
         var progress = new ListProgress();
+        WorkloadSpec spec;
         BackendStart started;
         try
         {
+            // Datasets first: one that cannot be read or fetched fails the start before anything runs.
+            var mounts = await services.GetRequiredService<DatasetMounts>().PrepareAsync(d.OwnerUserId, d.AccountId, d.Datasets, progress, ct);
+            spec = specs.Build(d, token, serviceToken.Token, mounts);
             started = await backend.StartAsync(spec, d.BackendState, progress, ct);
         }
         catch (WorkloadException ex)
