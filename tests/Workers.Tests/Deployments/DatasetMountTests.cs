@@ -145,7 +145,8 @@ public sealed class DatasetMountTests : IDisposable
     private static CreateDeploymentRequest EchoWith(string dataset) =>
         new(null, "echo-api", "Echo", null, "api", null, null, null, null, null, null, [dataset], null);
 
-    private static async Task<Guid> PublishAsync(DeploymentHost host, Guid userId, string name, params (string Path, string Text)[] files)
+    /// <summary>Creates a dataset and publishes its first version with these files (the docker backend's tests use it too).</summary>
+    internal static async Task<Guid> PublishAsync(DeploymentHost host, Guid userId, string name, params (string Path, string Text)[] files)
     {
         using var scope = host.Services.CreateScope();
         var created = await scope.ServiceProvider.GetRequiredService<DatasetService>().CreateAsync(userId, new CreateDatasetRequest(null, name, null, null, null));

@@ -15,6 +15,7 @@ namespace Platform.Workers.Tests.Deployments;
 /// built by Notebook/images/build.sh (the first run on a machine builds it; later ones find it in Podman's storage).
 /// </summary>
 [Trait("Category", "Slow")]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class DockerDeploymentTests : IDisposable
 {
     private const string Password = "container pass 42";
@@ -116,6 +117,41 @@ public sealed class DockerDeploymentTests : IDisposable
         finally
         {
             // Gone already after a passing run; a failing one leaves no container or volume behind.
+            await host.Services.GetRequiredService<DockerBackend>().DeleteAsync(id, null, default);
+        }
+    }
+
+    [Fact]
+    public async Task ADatasetVersion_IsBoundReadOnlyUnderDatasets_InTheWorkspace()
+    {
+        var engine = await PodmanEngine.GetAsync();
+        await using var host = new DeploymentHost(await DeploymentHost.NewDatabaseAsync("dockermounts"), _workspaces, new Dictionary<string, string>
+        {
+            ["Compute:Backend"] = DockerBackend.BackendName,
+            ["Compute:Docker:Socket"] = engine.Socket,
+            ["ConnectionStrings:objectstore"] = $"Folder={Path.Combine(_workspaces, "objects")}",
+            ["Platform:Deployments:DatasetCache"] = Path.Combine(_workspaces, "dataset-cache"),
+        });
+        _ = host.Server;
+        var userId = await host.CreateUserAsync("mae");
+        await DatasetMountTests.PublishAsync(host, userId, "images", ("labels.csv", "cat,1\ndog,2\n"));
+        var request = DeploymentHost.Jupyter(Password) with { Datasets = ["images@1"] };
+        var id = DeploymentHost.Ok(await host.WithServiceAsync(s => s.CreateAsync(userId, request))).Value!.Id;
+        try
+        {
+            var running = await host.WaitForAsync(id, d => d.Observed is ObservedState.Running or ObservedState.Failed, TimeSpan.FromMinutes(3));
+            Assert.True(running.Observed == ObservedState.Running, running.Reason);
+            var name = WorkloadSpec.NameFor(id);
+
+            var (readCode, read) = await PodmanEngine.PodmanAsync("exec", name, "cat", "/home/platform/work/datasets/images/labels.csv");
+            Assert.True(readCode == 0, read);
+            Assert.Equal("cat,1\ndog,2\n", read);
+            var (writeCode, written) = await PodmanEngine.PodmanAsync("exec", name, "sh", "-c", "echo changed > /home/platform/work/datasets/images/labels.csv");
+            Assert.NotEqual(0, writeCode);
+            Assert.Contains("Read-only file system", written, StringComparison.Ordinal);
+        }
+        finally
+        {
             await host.Services.GetRequiredService<DockerBackend>().DeleteAsync(id, null, default);
         }
     }
