@@ -12,6 +12,7 @@ using Platform.Api.Datasets;
 using Platform.Api.Deployments;
 using Platform.Api.Infrastructure;
 using Platform.Api.Limits;
+using Platform.Api.Live;
 using Platform.Api.Models;
 using Platform.Api.Notifications;
 using Platform.Core;
@@ -49,6 +50,7 @@ public static class Extensions
                 "You are not allowed to do this.");
         });
         services.AddAuthorization();
+        services.AddLiveUpdates(builder.Configuration);
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
@@ -87,6 +89,7 @@ public static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestSizeGuard>();
+        app.UseHubAccessTokens();
         app.UseAuthentication();
         app.UseMiddleware<ReadOnlyKeyGuard>();
         app.UseAuthorization();
@@ -112,6 +115,7 @@ public static class Extensions
             .MapDeploymentsApi()
             .MapNotificationsApi()
             .MapLimitsApi();
+        app.MapLiveHubs();
         return app;
     }
 

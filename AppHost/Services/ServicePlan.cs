@@ -38,7 +38,7 @@ internal sealed record ServiceWiring(ServiceLaunch Api, ServiceLaunch Workers, S
 /// </summary>
 internal sealed class ServicePlan
 {
-    private static readonly string[] PassedThroughSections = ["Platform", "Mail"];
+    private static readonly string[] PassedThroughSections = ["Platform", "Mail", "Compute"];
 
     private readonly AppHostOptions _options;
 
@@ -108,7 +108,7 @@ internal sealed class ServicePlan
     {
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
 
-        // Platform:* and Mail:* settings given to the AppHost (appsettings.json, env, command line) go on;
+        // Platform:*, Mail:* and Compute:* settings given to the AppHost (appsettings.json, env, command line) go on;
         // the contract keys below are set after them and win.
         foreach (var section in PassedThroughSections)
         {

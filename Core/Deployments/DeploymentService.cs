@@ -18,7 +18,7 @@ namespace Platform.Core.Deployments;
 /// limits (<see cref="LimitService"/>), checked in the same transaction that records the desire.
 /// </summary>
 public sealed partial class DeploymentService(
-    PlatformDbContext db, AccountService accounts, IModuleCatalog catalog, WorkloadSpecs specs, LimitService limits, TimeProvider clock)
+    PlatformDbContext db, AccountService accounts, IModuleCatalog catalog, WorkloadSpecs specs, LimitService limits, TimeProvider clock, DatasetMounts mounts)
 {
     public const string Channel = "deployments";
     public const int TitleMaxLength = 100;
@@ -239,11 +239,20 @@ public sealed partial class DeploymentService(
             errors.Add("datasets", $"At most {MaxDatasets} datasets.");
         }
 
+        var mountedNames = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < datasets.Count; i++)
         {
             if (!DatasetReference().IsMatch(datasets[i]))
             {
                 errors.Add($"datasets[{i}]", $"'{datasets[i]}' is not a dataset reference: write name@version, such as images@3 or images@production.");
+            }
+            else if (!mountedNames.Add(datasets[i][..datasets[i].IndexOf('@')]))
+            {
+                errors.Add($"datasets[{i}]", $"'{datasets[i][..datasets[i].IndexOf('@')]}' is mounted already: each dataset appears once, at datasets/<name>.");
+            }
+            else if (datasets.Count <= MaxDatasets && await mounts.ProblemAsync(userId, accountId.Value, datasets[i], ct) is { } problem)
+            {
+                errors.Add($"datasets[{i}]", problem);
             }
         }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
+using Platform.Core.Catalog;
 using Platform.Core.Deployments;
 using Platform.Core.Persistence;
 using Platform.Web.FrontDoor;
@@ -10,7 +11,8 @@ namespace Platform.Web.Ide;
 /// <summary>
 /// <c>/ide/{id}/…</c> (HTTP and WebSockets) to the IDE a deployment runs, for its owner only, and only while it runs;
 /// anything else is 404, so the route does not even confirm a deployment exists. The IDE keeps its own password on
-/// top, and is started with <c>/ide/{id}/</c> as its base URL, so the path reaches it unchanged.
+/// top. Jupyter is started with <c>/ide/{id}/</c> as its base URL, so the path reaches it unchanged; code-server has
+/// no such option and serves at its root with relative links, so for VS Code the prefix is stripped.
 /// </summary>
 public static class IdeProxy
 {
@@ -33,13 +35,18 @@ public static class IdeProxy
         var userId = user.Id;
 
         var db = http.RequestServices.GetRequiredService<PlatformDbContext>();
-        var address = await db.Deployments.AsNoTracking()
+        var target = await db.Deployments.AsNoTracking()
             .Where(d => d.Id == id && d.OwnerUserId == userId && d.Observed == ObservedState.Running && d.Desired == DesiredState.Running)
-            .Select(d => d.Address)
+            .Select(d => new { d.Address, d.Service })
             .FirstOrDefaultAsync(http.RequestAborted);
-        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
+        if (!Uri.TryCreate(target?.Address, UriKind.Absolute, out var uri))
         {
             return null;
+        }
+
+        if (target!.Service == ModuleService.VsCode)
+        {
+            FrontDoorRoute.StripPrefixFor(http);
         }
 
         // Use through the proxy keeps the IDE from being culled as idle (in memory here, written in batches).

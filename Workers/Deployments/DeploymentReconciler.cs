@@ -21,7 +21,7 @@ namespace Platform.Workers.Deployments;
 /// </summary>
 public sealed partial class DeploymentReconciler(
     IServiceScopeFactory scopes,
-    IComputeBackend backend,
+    ComputeBackends backends,
     IHttpClientFactory httpClients,
     DeploymentReconcilerOptions options,
     TimeProvider clock,
@@ -112,11 +112,17 @@ public sealed partial class DeploymentReconciler(
             var step = new Step(db, d, this);
             try
             {
+                if (backends.For(d) is not { } backend)
+                {
+                    await step.FailAsync(d.Observed, $"the backend '{d.Backend}' this deployment runs on is not available in this build");
+                    return;
+                }
+
                 await (d.Desired switch
                 {
-                    DesiredState.Running => RunAsync(step, scope.ServiceProvider, ct),
-                    DesiredState.Stopped => StopAsync(step, ct),
-                    _ => DeleteAsync(step, ct),
+                    DesiredState.Running => RunAsync(step, backend, scope.ServiceProvider, ct),
+                    DesiredState.Stopped => StopAsync(step, backend, ct),
+                    _ => DeleteAsync(step, backend, ct),
                 });
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -133,12 +139,12 @@ public sealed partial class DeploymentReconciler(
         }
     }
 
-    private async Task RunAsync(Step step, IServiceProvider services, CancellationToken ct)
+    private async Task RunAsync(Step step, IComputeBackend backend, IServiceProvider services, CancellationToken ct)
     {
         var d = step.Deployment;
         if (d.ObservedGeneration == d.Generation && d.Observed == ObservedState.Running)
         {
-            await CheckRunningAsync(step, ct);
+            await CheckRunningAsync(step, backend, ct);
             return;
         }
 
@@ -162,11 +168,14 @@ public sealed partial class DeploymentReconciler(
         var token = $"plat_{Secrets.NewToken(12)}_{Secrets.NewToken(40)}";
         var specs = services.GetRequiredService<WorkloadSpecs>();
         var serviceToken = specs.NewServiceToken();
-        var spec = specs.Build(d, token, serviceToken.Token);
         var progress = new ListProgress();
+        WorkloadSpec spec;
         BackendStart started;
         try
         {
+            // Datasets first: one that cannot be read or fetched fails the start before anything runs.
+            var mounts = await services.GetRequiredService<DatasetMounts>().PrepareAsync(d.OwnerUserId, d.AccountId, d.Datasets, progress, ct);
+            spec = specs.Build(d, token, serviceToken.Token, mounts);
             started = await backend.StartAsync(spec, d.BackendState, progress, ct);
         }
         catch (WorkloadException ex)
@@ -186,7 +195,7 @@ public sealed partial class DeploymentReconciler(
             .SetProperty(x => x.ServiceTokenProtected, x => started.Launched ? serviceToken.Protected : x.ServiceTokenProtected), CancellationToken.None);
         await step.EventsAsync(ObservedState.Starting, progress.Messages);
 
-        var failure = await WaitReadyAsync(d.Id, started, spec.ReadinessPath, ct);
+        var failure = await WaitReadyAsync(backend, d.Id, started, spec.ReadinessPath, ct);
         if (failure is not null)
         {
             await backend.StopAsync(d.Id, started.State, CancellationToken.None);
@@ -202,7 +211,7 @@ public sealed partial class DeploymentReconciler(
     }
 
     /// <summary>Null once the workload answers below 500 at its readiness path; otherwise why it never will.</summary>
-    private async Task<string?> WaitReadyAsync(Guid id, BackendStart started, string path, CancellationToken ct)
+    private async Task<string?> WaitReadyAsync(IComputeBackend backend, Guid id, BackendStart started, string path, CancellationToken ct)
     {
         using var client = httpClients.CreateClient();
         client.Timeout = TimeSpan.FromSeconds(5);
@@ -234,7 +243,7 @@ public sealed partial class DeploymentReconciler(
         return $"did not answer at {path} within {options.ReadinessTimeout.TotalSeconds:0} s. {await backend.LogTailAsync(id, ct)}".Trim();
     }
 
-    private async Task CheckRunningAsync(Step step, CancellationToken ct)
+    private async Task CheckRunningAsync(Step step, IComputeBackend backend, CancellationToken ct)
     {
         var d = step.Deployment;
         var status = await backend.PollAsync(d.Id, d.BackendState, ct);
@@ -250,7 +259,7 @@ public sealed partial class DeploymentReconciler(
         await step.FailAsync(ObservedState.Running, reason);
     }
 
-    private async Task StopAsync(Step step, CancellationToken ct)
+    private async Task StopAsync(Step step, IComputeBackend backend, CancellationToken ct)
     {
         var d = step.Deployment;
         if (d.Observed == ObservedState.Stopped)
@@ -275,7 +284,7 @@ public sealed partial class DeploymentReconciler(
             "Stopped: the workspace is kept for the next start");
     }
 
-    private async Task DeleteAsync(Step step, CancellationToken ct)
+    private async Task DeleteAsync(Step step, IComputeBackend backend, CancellationToken ct)
     {
         var d = step.Deployment;
         if (!await step.BeginAsync(ObservedState.Stopping, "Deleting: ending the processes and removing the workspace"))

@@ -1,21 +1,25 @@
 using Platform.Core.Deployments.Backends;
+using Platform.Core.Deployments.Backends.Docker;
 
 namespace Platform.Workers.Deployments;
 
 public static class DeploymentsExtensions
 {
-    /// <summary>The process backend and the reconciler that drives it (Compute:Backend names no other backend yet).</summary>
+    /// <summary>
+    /// Every backend (process, docker), the reconciler that drives them and the choice of the one new deployments run
+    /// on (<c>Compute:Backend</c>; a name no backend has stops Workers as it starts).
+    /// The docker backend only connects to its engine when a deployment uses it.
+    /// </summary>
     public static IServiceCollection AddDeploymentReconciler(this IServiceCollection services, IConfiguration configuration)
     {
-        var backend = configuration["Compute:Backend"];
-        if (!string.IsNullOrEmpty(backend) && backend != ProcessBackend.BackendName)
-        {
-            throw new InvalidOperationException($"Compute:Backend '{backend}' is not available yet; use '{ProcessBackend.BackendName}'.");
-        }
-
         services.AddSingleton(ProcessBackend.OptionsFrom(configuration));
         services.AddSingleton<ProcessBackend>();
         services.AddSingleton<IComputeBackend>(sp => sp.GetRequiredService<ProcessBackend>());
+        services.AddSingleton(DockerBackendOptions.From(configuration));
+        services.AddSingleton<DockerBackend>();
+        services.AddSingleton<IComputeBackend>(sp => sp.GetRequiredService<DockerBackend>());
+        var chosen = configuration["Compute:Backend"] is { Length: > 0 } name ? name : ProcessBackend.BackendName;
+        services.AddSingleton(sp => new ComputeBackends(sp.GetServices<IComputeBackend>(), chosen));
         var options = new DeploymentReconcilerOptions();
         configuration.GetSection("Platform:Deployments:Reconciler").Bind(options);
         if (string.IsNullOrEmpty(options.PublicUrl))

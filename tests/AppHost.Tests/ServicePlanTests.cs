@@ -66,6 +66,7 @@ public class ServicePlanTests
             ["Platform:Registration:Open"] = "false",
             ["Mail:Smtp:Host"] = "smtp.example.org",
             ["Compute:Backend"] = "slurm",
+            ["Compute:Docker:Socket"] = "/run/engine.sock",
         });
 
         var workers = plan.EnvironmentFor(plan.Workers, "db", "objects");
@@ -74,6 +75,7 @@ public class ServicePlanTests
         Assert.Equal("false", workers["Platform__Registration__Open"]);
         Assert.Equal("smtp.example.org", workers["Mail__Smtp__Host"]);
         Assert.Equal("slurm", workers["Compute__Backend"]);
+        Assert.Equal("/run/engine.sock", workers["Compute__Docker__Socket"]);
     }
 
     [Fact]

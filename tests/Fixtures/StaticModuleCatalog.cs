@@ -11,7 +11,7 @@ public sealed class StaticModuleCatalog(params ModuleManifest[] modules) : IModu
 {
     public static ModuleManifest Development { get; } = new(
         "development", "Development environment", "Jupyter or VS Code with the SDK", "# Development", ["cpu"],
-        [ModuleService.Jupyter, ModuleService.VsCode], new ModuleImages("platform/dev:cpu", null, ["latest"]),
+        [ModuleService.Jupyter, ModuleService.VsCode], new ModuleImages("localhost/platform-jupyter:latest", null, ["latest"]),
         new ModuleResources(new ResourceRequest(1, 0, 2048, 10), new ResourceRequest(4, 1, 8192, 50)),
         new ModuleCommands(null, null));
 

@@ -19,6 +19,14 @@ public sealed record WorkloadSpec(
     string ServiceToken,
     IReadOnlyList<WorkloadMount> Mounts)
 {
+    /// <summary>The container image for the requested hardware and tag (container backends); null when the module names none.</summary>
+    public string? Image { get; init; }
+
+    /// <summary>Who the workload belongs to, for the labels container backends put on it.</summary>
+    public Guid OwnerUserId { get; init; }
+
+    public Guid AccountId { get; init; }
+
     /// <summary>The deterministic name backends find the workload by.</summary>
     public string Name => NameFor(DeploymentId);
 

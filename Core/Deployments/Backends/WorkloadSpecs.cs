@@ -50,6 +50,31 @@ public sealed class WorkloadSpecs(IModuleCatalog catalog, IDataProtectionProvide
             ["PLATFORM_DEPLOYMENT_ID"] = d.Id.ToString(),
         };
         return new WorkloadSpec(d.Id, d.Module, d.Service, new ResourceRequest(d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB), d.Template,
-            d.Datasets, module?.Commands.Api, password, environment, serviceToken, mounts ?? []);
+            d.Datasets, module?.Commands.Api, password, environment, serviceToken, mounts ?? [])
+        {
+            Image = module is null ? null : ImageOf(module.Images, d.Gpus, d.ImageTag),
+            OwnerUserId = d.OwnerUserId,
+            AccountId = d.AccountId,
+        };
+    }
+
+    /// <summary>The module's image for the hardware (the GPU one when GPUs are asked for and it has one), with the chosen tag.</summary>
+    public static string? ImageOf(ModuleImages images, int gpus, string? tag)
+    {
+        var image = gpus > 0 && images.Gpu is { Length: > 0 } gpu ? gpu : images.Cpu;
+        if (image is null || string.IsNullOrEmpty(tag))
+        {
+            return image;
+        }
+
+        // The tag follows the last ':' after the last '/' (a registry's port is not a tag); a digest is left alone.
+        if (image.Contains('@', StringComparison.Ordinal))
+        {
+            return image;
+        }
+
+        var colon = image.LastIndexOf(':');
+        var name = colon > image.LastIndexOf('/') ? image[..colon] : image;
+        return $"{name}:{tag}";
     }
 }

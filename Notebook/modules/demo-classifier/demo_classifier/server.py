@@ -1,8 +1,8 @@
 """The inference API: GET {BASE_PATH}/ answers health and the model's features, POST {BASE_PATH}/predict classifies.
 
-Runs on the standard library's HTTP server, bound to 127.0.0.1:$PORT (default 8000) under $BASE_PATH (default "",
-i.e. the root): the platform's proxy forwards /ide/{id}/... here unchanged. The model is $MODEL_PATH when that file
-exists (written by train.py), otherwise one trained at start-up on the bundled CSV.
+Runs on the standard library's HTTP server, bound to $HOST:$PORT (default 127.0.0.1:8000; in a container HOST is
+0.0.0.0) under $BASE_PATH (default "", i.e. the root): the platform's proxy forwards /ide/{id}/... here unchanged. The
+model is $MODEL_PATH when that file exists (written by train.py), otherwise one trained at start-up on the bundled CSV.
 """
 
 import json
@@ -96,7 +96,8 @@ def make_handler(model, source, base_path):
     return Handler
 
 
-def create_server(port=None, base_path=None, model_path=None, host="127.0.0.1"):
+def create_server(port=None, base_path=None, model_path=None, host=None):
+    host = host if host is not None else os.environ.get("HOST", "127.0.0.1")
     port = int(port if port is not None else os.environ.get("PORT", "8000"))
     base = normalise_base_path(base_path if base_path is not None else os.environ.get("BASE_PATH", ""))
     model, source = load_model(model_path)
