@@ -33,7 +33,7 @@ public sealed class IdeActivityProbe(IHttpClientFactory httpClients)
             return service switch
             {
                 ModuleService.Jupyter when token is not null => await JupyterAsync(client, address.TrimEnd('/') + baseUrl, ct),
-                ModuleService.VsCode => await CodeServerAsync(client, address.TrimEnd('/'), baseUrl, ct),
+                ModuleService.VsCode => await CodeServerAsync(client, address.TrimEnd('/'), ct),
                 _ => null,
             };
         }
@@ -73,10 +73,10 @@ public sealed class IdeActivityProbe(IHttpClientFactory httpClients)
         return new IdeActivityReport(last, busy > 0, $"{count} kernel(s), {busy} busy");
     }
 
-    private static async Task<IdeActivityReport?> CodeServerAsync(HttpClient client, string address, string baseUrl, CancellationToken ct)
+    private static async Task<IdeActivityReport?> CodeServerAsync(HttpClient client, string address, CancellationToken ct)
     {
-        // code-server answers at its root; a base path, where the proxy keeps it, is tried too.
-        using var health = await GetJsonAsync(client, address + "/healthz", ct) ?? await GetJsonAsync(client, address + baseUrl + "healthz", ct);
+        // code-server serves at its root (the proxy strips /ide/{id} for it).
+        using var health = await GetJsonAsync(client, address + "/healthz", ct);
         if (health is null)
         {
             return null;

@@ -112,6 +112,22 @@ public sealed class IdleCullerTests : IAsyncLifetime
         Assert.Equal(2, await WithDbAsync(db => db.Notifications.CountAsync(n => n.Kind == "deployment.idle-warning" && n.Message.Contains("Busy notebook"))));
     }
 
+    [Fact]
+    public async Task ARunningCodeServer_SaysWhenAClientWasLastConnected()
+    {
+        var userId = await _workers.CreateUserAsync("Editor Owner");
+        var accountId = await WithDbAsync(db => db.Users.Where(u => u.Id == userId).Select(u => u.CurrentAccountId!.Value).SingleAsync());
+        var created = await _workers.WithServiceAsync(service => service.CreateAsync(userId,
+            new CreateDeploymentRequest(accountId, "development", "Editor", null, "vscode", null, null, null, null, null, null, null, "open sesame 42")));
+        var running = await _workers.WaitForAsync(DeploymentHost.Ok(created).Value!.Id, d => d.Observed == ObservedState.Running);
+
+        var report = await _workers.Services.GetRequiredService<Platform.Workers.Deployments.IdeActivityProbe>()
+            .AskAsync(Platform.Core.Catalog.ModuleService.VsCode, running.Address!, WorkloadSpec.BaseUrlFor(running.Id), null, CancellationToken.None);
+        Assert.NotNull(report);
+        Assert.False(report.Busy);
+        Assert.Equal("no client connected", report.Detail);
+    }
+
     private async Task<Guid> DeployAsync(Guid userId, Guid accountId, string title)
     {
         var created = await _workers.WithServiceAsync(service => service.CreateAsync(userId,
