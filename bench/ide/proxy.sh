@@ -36,7 +36,9 @@ chp_api=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 NODE_PATH=/usr/share/nodejs CONFIGPROXY_AUTH_TOKEN=bench configurable-http-proxy --ip 127.0.0.1 --port "$chp_port" \
   --api-ip 127.0.0.1 --api-port "$chp_api" --default-target "http://127.0.0.1:$jport" --log-level warn >"$WORK/chp.log" 2>&1 &
 CHP=$!
-trap 'kill "$CHP" 2>/dev/null; kill -TERM "$APPHOST" 2>/dev/null; wait "$APPHOST" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+jpid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Pid"])' "$private/process.json")
+# Workloads outlive the platform by design; this one's process group goes with the bench.
+trap 'kill "$CHP" 2>/dev/null; kill -TERM -- "-$jpid" 2>/dev/null; kill -TERM "$APPHOST" 2>/dev/null; wait "$APPHOST" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 path="/ide/$id/api/contents"
 front="$WEB$path"; direct="http://127.0.0.1:$jport$path"; chp="http://127.0.0.1:$chp_port$path"
