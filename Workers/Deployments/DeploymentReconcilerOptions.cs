@@ -14,7 +14,9 @@ public sealed class DeploymentReconcilerOptions
 
     /// <summary>Longer than a start with its readiness wait, so a live worker never loses a row it is acting on.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(3);
-    public int BatchSize { get; set; } = 8;
+
+    /// <summary>How many deployments this process acts on at once (each mostly waits on a launch or a readiness probe).</summary>
+    public int MaxInFlight { get; set; } = 32;
 
     /// <summary>The address people open, for the URL in the "Running" event.</summary>
     public string PublicUrl { get; set; } = "";
