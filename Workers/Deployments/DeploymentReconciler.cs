@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -28,6 +29,7 @@ public sealed partial class DeploymentReconciler(
     ILogger<DeploymentReconciler> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly ConcurrentDictionary<Guid, Task> _inFlight = new();
 
     private TimeProvider Clock => clock;
 
@@ -43,9 +45,7 @@ public sealed partial class DeploymentReconciler(
             {
                 try
                 {
-                    while (await ReconcileDueAsync(stoppingToken) > 0)
-                    {
-                    }
+                    await ClaimAndStartAsync(stoppingToken);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -65,33 +65,75 @@ public sealed partial class DeploymentReconciler(
         }
         finally
         {
+            await Task.WhenAll(_inFlight.Values);
             await ReleaseLeasesAsync();
             await listening;
         }
     }
 
-    /// <summary>Claims what is due and acts on it, the claimed rows side by side; returns how many were claimed.</summary>
-    public async Task<int> ReconcileDueAsync(CancellationToken ct)
+    /// <summary>
+    /// Claims due rows while there is room (at most <see cref="DeploymentReconcilerOptions.MaxInFlight"/> acted on at
+    /// once) and starts each on its own; a row that finishes frees its slot and wakes the loop, so twenty launches asked
+    /// at once proceed side by side instead of in waves behind the slowest of a batch.
+    /// </summary>
+    private async Task ClaimAndStartAsync(CancellationToken ct)
     {
-        var claimed = await ClaimAsync(ct);
-        await Task.WhenAll(claimed.Select(id => ReconcileAsync(id, ct)));
-        return claimed.Count;
+        while (options.MaxInFlight - _inFlight.Count is var room and > 0)
+        {
+            var claimed = await ClaimAsync(room, [.. _inFlight.Keys], ct);
+            foreach (var id in claimed)
+            {
+                // Registered before it may run, so its own removal can never come first.
+                var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _inFlight[id] = ActAsync(id, registered.Task, ct);
+                registered.SetResult();
+            }
+
+            if (claimed.Count < room)
+            {
+                return;
+            }
+        }
     }
 
-    private async Task<List<Guid>> ClaimAsync(CancellationToken ct)
+    private async Task ActAsync(Guid id, Task registered, CancellationToken ct)
+    {
+        await registered;
+        try
+        {
+            await ReconcileAsync(id, ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "Reconciling deployment {DeploymentId} stopped early; it stays due", id);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the lease is given back and the next worker resumes the row.
+        }
+        finally
+        {
+            _inFlight.TryRemove(id, out _);
+            Wake();
+        }
+    }
+
+    private async Task<List<Guid>> ClaimAsync(int limit, Guid[] busy, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
         var now = clock.GetUtcNow();
         var until = now + options.Lease;
         var deleted = nameof(ObservedState.Deleted);
+        // Rows this process is still acting on are left out even when their lease ran short: never two actors on one row.
         return await db.Database.SqlQuery<Guid>($"""
             UPDATE "Deployments" SET "LeaseOwner" = {InstanceId}, "LeaseUntil" = {until}
             WHERE "Id" IN (
                 SELECT "Id" FROM "Deployments"
                 WHERE "Observed" <> {deleted} AND ("LeaseUntil" IS NULL OR "LeaseUntil" < {now})
                   AND ("ObservedGeneration" < "Generation" OR "NextCheckAt" <= {now})
-                ORDER BY "UpdatedAt" LIMIT {options.BatchSize}
+                  AND NOT ("Id" = ANY({busy}))
+                ORDER BY "UpdatedAt" LIMIT {limit}
                 FOR UPDATE SKIP LOCKED)
             RETURNING "Id" AS "Value"
             """).ToListAsync(ct);

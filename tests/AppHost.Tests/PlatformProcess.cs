@@ -63,15 +63,17 @@ public sealed partial class StartedPlatform : IAsyncDisposable
 
     /// <summary>Starts an AppHost and waits for its "Platform is ready" line; throws with its output when it does not come.</summary>
     public static async Task<StartedPlatform> StartAsync(
-        string dataDirectory, int port, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? extraArguments = null)
+        string dataDirectory, int port, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? extraArguments = null,
+        TimeSpan? readyTimeout = null)
     {
         var platform = Launch(dataDirectory,
             ["--data-dir", dataDirectory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extraArguments ?? []],
             environment);
-        var ready = await Task.WhenAny(platform._ready.Task, platform._process.WaitForExitAsync(), Task.Delay(ReadyTimeout));
+        var timeout = readyTimeout ?? ReadyTimeout;
+        var ready = await Task.WhenAny(platform._ready.Task, platform._process.WaitForExitAsync(), Task.Delay(timeout));
         if (ready != platform._ready.Task)
         {
-            var why = platform._process.HasExited ? $"exited with code {platform._process.ExitCode}" : $"was not ready within {ReadyTimeout.TotalSeconds:0} s";
+            var why = platform._process.HasExited ? $"exited with code {platform._process.ExitCode}" : $"was not ready within {timeout.TotalSeconds:0} s";
             await platform.DisposeAsync();
             throw new InvalidOperationException($"The AppHost {why}. Its output:\n{platform.Output}");
         }
