@@ -30,6 +30,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<UploadPart> UploadParts => Set<UploadPart>();
     public DbSet<Deployment> Deployments => Set<Deployment>();
     public DbSet<DeploymentEvent> DeploymentEvents => Set<DeploymentEvent>();
+    public DbSet<DeploymentShare> DeploymentShares => Set<DeploymentShare>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
