@@ -44,9 +44,9 @@ public sealed class DetailsModel(DeploymentService deployments, CurrentUser curr
             return RedirectToPage(new { id = Id });
         }
 
-        if (shared.Error!.Kind is not ErrorKind.Invalid)
+        if (shared.Error!.Kind is not ErrorKind.Validation)
         {
-            return Done(shared.Error!, "");
+            return this.RedirectOrFail(shared.Error, "", () => RedirectToPage(new { id = Id }));
         }
 
         ModelState.Clear();
