@@ -86,10 +86,6 @@ public sealed partial class DeploymentService(
         return new PagedResponse<DeploymentResponse>(found.Select(r => ToResponse(r.D, r.Level)).ToList(), total, p, size);
     }
 
-    /// <summary>The caller's own deployments and those shared with them (the first page of <see cref="ListAsync(Guid, string?, int?, int?, CancellationToken)"/>).</summary>
-    public async Task<PagedResponse<DeploymentResponse>> ListAsync(Guid userId, int? page, int? pageSize, CancellationToken ct = default) =>
-        (await ListAsync(userId, null, page, pageSize, ct)).Value!;
-
     public async Task<Result<DeploymentResponse>> GetAsync(Guid userId, Guid deploymentId, CancellationToken ct = default) =>
         await FindAsync(userId, deploymentId, ct) is { } r ? ToResponse(r.D, r.Level) : NotFound();
 
