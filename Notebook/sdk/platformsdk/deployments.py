@@ -48,16 +48,7 @@ class Deployments:
         deployment of the accounts the caller is master of). Each has an
         ``access``: ``"owner"``, ``"shared"`` or ``"master"``.
         """
-        page = 1
-        seen = 0
-        while True:
-            answer = self.client.request("GET", "/deployments", params={"scope": scope, "page": page, "pageSize": page_size})
-            items = answer.get("items") or []
-            yield from items
-            seen += len(items)
-            if not items or seen >= int(answer.get("total") or 0):
-                return
-            page += 1
+        return self._pages("/deployments", {"scope": scope}, page_size)
 
     def get(self, deployment_id: str) -> Dict[str, Any]:
         """Return one deployment by id."""
@@ -111,16 +102,7 @@ class Deployments:
 
     def events(self, deployment_id: str, page_size: int = 200) -> List[Dict[str, Any]]:
         """Every event so far, oldest first: who asked for what, and what the platform saw and did."""
-        events: List[Dict[str, Any]] = []
-        page = 1
-        while True:
-            answer = self.client.request("GET", f"/deployments/{_quote(deployment_id)}/events",
-                                         params={"page": page, "pageSize": page_size})
-            items = answer.get("items") or []
-            events.extend(items)
-            if not items or len(events) >= int(answer.get("total") or 0):
-                return events
-            page += 1
+        return list(self._pages(f"/deployments/{_quote(deployment_id)}/events", {}, page_size))
 
     def wait(self, deployment_id: str, state: str = "running", timeout: float = 300.0,
              interval: float = 1.0) -> Dict[str, Any]:
@@ -157,6 +139,19 @@ class Deployments:
     def unshare(self, deployment_id: str, user_id: str) -> None:
         """Stop sharing with a user (by the ``userId`` of their share)."""
         self.client.request("DELETE", f"/deployments/{_quote(deployment_id)}/shares/{_quote(user_id)}")
+
+    def _pages(self, path: str, params: Dict[str, Any], page_size: int) -> Iterator[Dict[str, Any]]:
+        page = 1
+        seen = 0
+        while True:
+            answer = self.client.request("GET", path, params=dict(params, page=page, pageSize=page_size))
+            items = answer.get("items") or []
+            yield from items
+            seen += len(items)
+            # Stop on an empty page too, so a total that shrinks mid-listing cannot loop forever.
+            if not items or seen >= int(answer.get("total") or 0):
+                return
+            page += 1
 
 
 def _quote(value: str) -> str:
