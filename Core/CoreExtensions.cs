@@ -60,7 +60,10 @@ public static class CoreExtensions
             sp.GetRequiredService<Catalog.IModuleCatalog>(), sp.GetRequiredService<IDataProtectionProvider>(), configuration));
         services.AddScoped(sp => new Deployments.DeploymentService(
             sp.GetRequiredService<PlatformDbContext>(), sp.GetRequiredService<AccountService>(), sp.GetRequiredService<Catalog.IModuleCatalog>(),
-            sp.GetRequiredService<Deployments.Backends.WorkloadSpecs>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<Deployments.Backends.WorkloadSpecs>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Deployments.DatasetMounts>()));
+        services.AddSingleton(Deployments.DatasetCacheOptions.From(configuration));
+        services.AddScoped<Deployments.DatasetMounts>();
         services.AddObjectStore(configuration);
         services.AddModuleCatalog(configuration);
         services.AddHttpClient();

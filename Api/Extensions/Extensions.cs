@@ -11,6 +11,7 @@ using Platform.Api.Catalog;
 using Platform.Api.Datasets;
 using Platform.Api.Deployments;
 using Platform.Api.Infrastructure;
+using Platform.Api.Live;
 using Platform.Api.Models;
 using Platform.Core;
 
@@ -47,6 +48,7 @@ public static class Extensions
                 "You are not allowed to do this.");
         });
         services.AddAuthorization();
+        services.AddLiveUpdates(builder.Configuration);
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
@@ -85,6 +87,7 @@ public static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestSizeGuard>();
+        app.UseHubAccessTokens();
         app.UseAuthentication();
         app.UseMiddleware<ReadOnlyKeyGuard>();
         app.UseAuthorization();
@@ -108,6 +111,7 @@ public static class Extensions
             .MapDatasetsApi()
             .MapModelsApi()
             .MapDeploymentsApi();
+        app.MapLiveHubs();
         return app;
     }
 

@@ -42,13 +42,16 @@ public sealed class RequestSizeGuard(RequestDelegate next, IProblemDetailsServic
     }
 }
 
-/// <summary>A read-scoped access key may only read: anything but GET, HEAD and OPTIONS is refused with 403.</summary>
+/// <summary>
+/// A read-scoped access key may only read: anything but GET, HEAD and OPTIONS is refused with 403. Hubs are the
+/// exception: SignalR negotiates and sends with POST, and the live hub only lets a client watch what it may read.
+/// </summary>
 public sealed class ReadOnlyKeyGuard(RequestDelegate next, IProblemDetailsService problems)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var scope = context.User.FindFirst(PlatformClaims.KeyScope)?.Value;
-        if (scope == "read" && !(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method)))
+        if (scope == "read" && !context.Request.Path.StartsWithSegments("/hubs") && !(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method)))
         {
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             await problems.WriteAsync(new ProblemDetailsContext

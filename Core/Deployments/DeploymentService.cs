@@ -17,7 +17,7 @@ namespace Platform.Core.Deployments;
 /// Anyone else, in the account or not, gets not found, and so does everyone once it is deleted.
 /// </summary>
 public sealed partial class DeploymentService(
-    PlatformDbContext db, AccountService accounts, IModuleCatalog catalog, WorkloadSpecs specs, TimeProvider clock)
+    PlatformDbContext db, AccountService accounts, IModuleCatalog catalog, WorkloadSpecs specs, TimeProvider clock, DatasetMounts mounts)
 {
     public const string Channel = "deployments";
     public const int TitleMaxLength = 100;
@@ -218,11 +218,20 @@ public sealed partial class DeploymentService(
             errors.Add("datasets", $"At most {MaxDatasets} datasets.");
         }
 
+        var mountedNames = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < datasets.Count; i++)
         {
             if (!DatasetReference().IsMatch(datasets[i]))
             {
                 errors.Add($"datasets[{i}]", $"'{datasets[i]}' is not a dataset reference: write name@version, such as images@3 or images@production.");
+            }
+            else if (!mountedNames.Add(datasets[i][..datasets[i].IndexOf('@')]))
+            {
+                errors.Add($"datasets[{i}]", $"'{datasets[i][..datasets[i].IndexOf('@')]}' is mounted already: each dataset appears once, at datasets/<name>.");
+            }
+            else if (datasets.Count <= MaxDatasets && await mounts.ProblemAsync(userId, accountId.Value, datasets[i], ct) is { } problem)
+            {
+                errors.Add($"datasets[{i}]", problem);
             }
         }
 

@@ -19,6 +19,8 @@ public static class ModelStateExtensions
         foreach (var (field, messages) in error.Fields ?? new Dictionary<string, string[]>())
         {
             var name = aliases is not null && aliases.TryGetValue(field, out var alias) ? alias : field;
+            // "datasets[1]" goes beside the field holding the list.
+            name = name.Split('[')[0];
             var property = string.IsNullOrEmpty(name)
                 ? null
                 : typeof(TInput).GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);

@@ -9,7 +9,7 @@ internal sealed class FrontDoorEndpoint(
     WebSocketRelay relay,
     IOptions<FrontDoorOptions> options)
 {
-    private readonly int strippedSegments = route.StripPrefix ? DestinationAddress.SegmentCount(route.PathPrefix) : 0;
+    private readonly int prefixSegments = DestinationAddress.SegmentCount(route.PathPrefix);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -22,7 +22,17 @@ internal sealed class FrontDoorEndpoint(
         }
 
         var webSocket = context.WebSockets.IsWebSocketRequest;
-        var (path, prefix) = DestinationAddress.Split(context, strippedSegments);
+        var strip = route.StripPrefix || FrontDoorRoute.StripsPrefixFor(context);
+        var (path, prefix) = DestinationAddress.Split(context, strip ? prefixSegments : 0);
+        if (strip && path == "/" && !context.Request.Path.Value!.EndsWith('/') && !webSocket
+            && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
+        {
+            // An upstream at its root resolves relative links against "/"; the browser, at ".../prefix", against the
+            // parent of the prefix. The slash keeps them agreeing.
+            context.Response.Redirect(context.Request.PathBase + context.Request.Path + "/" + context.Request.QueryString);
+            return;
+        }
+
         var forward = new ForwardRequest(
             route.Name,
             DestinationAddress.Build(baseAddress, path, context.Request.QueryString, webSocket),

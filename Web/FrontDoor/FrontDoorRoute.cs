@@ -32,6 +32,17 @@ public sealed record FrontDoorRoute(
     /// </summary>
     public TimeSpan? Timeout { get; init; }
 
+    private static readonly object StripPrefixKey = new();
+
+    /// <summary>
+    /// Called by <see cref="ResolveDestination"/> to strip the prefix for this request only, as if the route had
+    /// <see cref="StripPrefix"/>: for a route whose upstreams differ (an IDE route where Jupyter takes a base URL
+    /// and code-server has none).
+    /// </summary>
+    public static void StripPrefixFor(HttpContext context) => context.Items[StripPrefixKey] = true;
+
+    internal static bool StripsPrefixFor(HttpContext context) => context.Items.ContainsKey(StripPrefixKey);
+
     /// <summary>
     /// Endpoint metadata for the route, such as <c>AllowAnonymousAttribute</c> or an <c>AuthorizeAttribute</c> with a
     /// policy, read by Web's authorization middleware before the request is forwarded.

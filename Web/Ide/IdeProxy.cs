@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
+using Platform.Core.Catalog;
 using Platform.Core.Deployments;
 using Platform.Core.Persistence;
 using Platform.Web.FrontDoor;
@@ -11,7 +12,8 @@ namespace Platform.Web.Ide;
 /// <c>/ide/{id}/…</c> (HTTP and WebSockets) to the IDE a deployment runs, for its owner and the users it is shared with
 /// (checked on every request, so an unshare ends access at once), and only while it runs;
 /// anything else is 404, so the route does not even confirm a deployment exists. The IDE keeps its own password on
-/// top, and is started with <c>/ide/{id}/</c> as its base URL, so the path reaches it unchanged.
+/// top. Jupyter is started with <c>/ide/{id}/</c> as its base URL, so the path reaches it unchanged; code-server has
+/// no such option and serves at its root with relative links, so for VS Code the prefix is stripped.
 /// </summary>
 public static class IdeProxy
 {
@@ -34,11 +36,16 @@ public static class IdeProxy
         var userId = user.Id;
 
         var db = http.RequestServices.GetRequiredService<PlatformDbContext>();
-        var address = await db.Deployments.AsNoTracking()
+        var target = await db.Deployments.AsNoTracking()
             .Where(d => d.Id == id && d.Observed == ObservedState.Running && d.Desired == DesiredState.Running
                 && (d.OwnerUserId == userId || db.DeploymentShares.Any(s => s.DeploymentId == d.Id && s.UserId == userId)))
-            .Select(d => d.Address)
+            .Select(d => new { d.Address, d.Service })
             .FirstOrDefaultAsync(http.RequestAborted);
-        return Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : null;
+        if (target?.Service == ModuleService.VsCode)
+        {
+            FrontDoorRoute.StripPrefixFor(http);
+        }
+
+        return Uri.TryCreate(target?.Address, UriKind.Absolute, out var uri) ? uri : null;
     }
 }

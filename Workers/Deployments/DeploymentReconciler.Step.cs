@@ -55,12 +55,17 @@ public sealed partial class DeploymentReconciler
             {
                 await EventsAsync(to, [message]);
             }
+            else if (changed == 1 && from != to)
+            {
+                await NotifyAsync();
+            }
         }
 
         public Task FailAsync(ObservedState from, string reason) =>
             RecordAsync(from, ObservedState.Failed, s => s.SetProperty(x => x.NextCheckAt, (DateTimeOffset?)null),
                 $"Failed: {Trim(reason)}", Trim(reason));
 
+        /// <summary>Writes the events, then tells the live relay (and other workers, harmlessly) that the deployment changed.</summary>
         public async Task EventsAsync(ObservedState state, IEnumerable<string> messages)
         {
             foreach (var message in messages)
@@ -68,8 +73,18 @@ public sealed partial class DeploymentReconciler
                 db.DeploymentEvents.Add(new DeploymentEvent { DeploymentId = deployment.Id, At = owner.Clock.GetUtcNow(), State = state.ToString(), Message = Trim(message) });
             }
 
-            await db.SaveChangesAsync(CancellationToken.None);
+            if (await db.SaveChangesAsync(CancellationToken.None) > 0)
+            {
+                await NotifyAsync();
+            }
         }
+
+        /// <summary>
+        /// <c>NOTIFY deployments</c>: what pages watch through Api's relay. Every transition comes with an event, so this
+        /// follows each state change; a transition recorded without one (a silent change of state) notifies by itself.
+        /// </summary>
+        public Task NotifyAsync() =>
+            db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify({DeploymentService.Channel}, {deployment.Id.ToString()})", CancellationToken.None);
 
         private static string Trim(string text) => text.Length <= 3900 ? text : text[..3900] + "…";
     }

@@ -162,11 +162,14 @@ public sealed partial class DeploymentReconciler(
         var token = WorkloadKeys.New(d.Id);
         var specs = services.GetRequiredService<WorkloadSpecs>();
         var serviceToken = specs.NewServiceToken();
-        var spec = specs.Build(d, token, serviceToken.Token);
         var progress = new ListProgress();
+        WorkloadSpec spec;
         BackendStart started;
         try
         {
+            // Datasets first: one that cannot be read or fetched fails the start before anything runs.
+            var mounts = await services.GetRequiredService<DatasetMounts>().PrepareAsync(d.OwnerUserId, d.AccountId, d.Datasets, progress, ct);
+            spec = specs.Build(d, token, serviceToken.Token, mounts);
             started = await backend.StartAsync(spec, d.BackendState, progress, ct);
         }
         catch (WorkloadException ex)

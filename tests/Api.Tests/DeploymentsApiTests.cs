@@ -14,7 +14,7 @@ public sealed class DeploymentsApiTests(StaticCatalogApiFactory factory) : IClas
     private static async Task<JsonElement> CreateAsync(TestUser user, object? body = null)
     {
         var response = await user.Client.PostAsJsonAsync("/api/v1/deployments",
-            body ?? new { module = "development", title = "My notebook", password = Password, datasets = new[] { "images@3" } });
+            body ?? new { module = "development", title = "My notebook", password = Password });
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, text);
         return JsonDocument.Parse(text).RootElement;
@@ -25,7 +25,7 @@ public sealed class DeploymentsApiTests(StaticCatalogApiFactory factory) : IClas
     {
         var user = await factory.CreateUserAsync();
         var response = await user.Client.PostAsJsonAsync("/api/v1/deployments",
-            new { module = "development", title = "  My notebook ", password = Password, datasets = new[] { "images@3" } });
+            new { module = "development", title = "  My notebook ", password = Password });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var text = await response.Content.ReadAsStringAsync();
         Assert.DoesNotContain(Password, text);
@@ -81,7 +81,7 @@ public sealed class DeploymentsApiTests(StaticCatalogApiFactory factory) : IClas
             Assert.NotEmpty(problem.FieldErrors(field));
         }
 
-        Assert.False(problem.GetProperty("errors").TryGetProperty("datasets[0]", out _));
+        Assert.Equal(["No dataset 'images' you can read."], problem.FieldErrors("datasets[0]"));
         Assert.Contains("jupyter, vscode", problem.FieldErrors("service")[0]);
 
         var unknown = await (await user.Client.PostAsJsonAsync("/api/v1/deployments", new { module = "nope", title = "x", password = Password }))
@@ -92,6 +92,34 @@ public sealed class DeploymentsApiTests(StaticCatalogApiFactory factory) : IClas
         Assert.NotEmpty(negative.FieldErrors("cpus"));
         Assert.NotEmpty(negative.FieldErrors("gpus"));
         Assert.Equal(0, (await user.Client.GetFromJsonAsync<JsonElement>("/api/v1/deployments")).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Datasets_MustNamePublishedVersionsTheOwnerCanRead()
+    {
+        var owner = await factory.CreateUserAsync();
+        var stranger = await factory.CreateUserAsync();
+        var created = await owner.Client.PostAsJsonAsync("/api/v1/datasets", new { name = "pixels" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var datasetId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.OK, (await owner.Client.PutAsync($"/api/v1/datasets/{datasetId}/draft/files/a.txt", new ByteArrayContent([1, 2, 3]))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await owner.Client.PostAsync($"/api/v1/datasets/{datasetId}/draft/publish", null)).StatusCode);
+
+        var problem = await (await owner.Client.PostAsJsonAsync("/api/v1/deployments", new
+        {
+            module = "development", title = "x", password = Password, datasets = new[] { "nope@1", "pixels@3", "pixels@1" },
+        })).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(["No dataset 'nope' you can read."], problem.FieldErrors("datasets[0]"));
+        Assert.Equal(["Dataset 'pixels' has no version 3."], problem.FieldErrors("datasets[1]"));
+        Assert.Equal(["'pixels' is mounted already: each dataset appears once, at datasets/<name>."], problem.FieldErrors("datasets[2]"));
+
+        // Another user's private dataset is as unknown as a missing one.
+        var foreign = await (await stranger.Client.PostAsJsonAsync("/api/v1/deployments",
+            new { module = "development", title = "x", password = Password, datasets = new[] { "pixels@1" } })).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(["No dataset 'pixels' you can read."], foreign.FieldErrors("datasets[0]"));
+
+        var d = await CreateAsync(owner, new { module = "development", title = "x", password = Password, datasets = new[] { "pixels@latest" } });
+        Assert.Equal(["pixels@latest"], d.GetProperty("datasets").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]
@@ -147,7 +175,7 @@ public sealed class DeploymentsApiTests(StaticCatalogApiFactory factory) : IClas
     {
         var user = await factory.CreateUserAsync();
         var response = await user.Client.PostAsJsonAsync("/api/v1/deployments/spec",
-            new { module = "echo-api", title = "echo", cpus = 2, memoryMiB = 1024, datasets = new[] { "images@production" } });
+            new { module = "echo-api", title = "echo", cpus = 2, memoryMiB = 1024 });
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         var spec = JsonDocument.Parse(text).RootElement;

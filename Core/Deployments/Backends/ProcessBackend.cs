@@ -68,6 +68,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
                 $"# {spec.Module}\n\nThis folder is your workspace: it is kept when the deployment stops and removed when it is deleted.\n");
         }
 
+        LinkDatasets(workspace, spec.Mounts);
         var port = FreePort();
         var environment = new Dictionary<string, string>(spec.Environment, StringComparer.Ordinal)
         {
@@ -80,7 +81,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
         var command = spec.Service switch
         {
             ModuleService.Jupyter => JupyterCommand(spec, port, workspace, config),
-            ModuleService.VsCode => CodeServerCommand(spec, port, workspace, environment),
+            ModuleService.VsCode => CodeServerCommand(spec, port, workspace, PrivateOf(id), environment),
             ModuleService.Api => ApiCommand(spec, port, environment),
             _ => throw new WorkloadException($"The process backend cannot run '{spec.Service}'."),
         };
@@ -169,11 +170,67 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
         return command;
     }
 
-    private static List<string> CodeServerCommand(WorkloadSpec spec, int port, string workspace, Dictionary<string, string> environment)
+    /// <summary>
+    /// code-server on loopback with its own password (from the environment, never the command line). Its settings,
+    /// extensions and config live in the private folder, so the workspace holds only the user's files. It has no
+    /// base-path option: the IDE proxy strips <c>/ide/{id}</c> for it, and its links and redirects are relative.
+    /// </summary>
+    private static List<string> CodeServerCommand(WorkloadSpec spec, int port, string workspace, string privateFolder, Dictionary<string, string> environment)
     {
-        var codeServer = OnPath("code-server") ?? throw new WorkloadException("code-server is not installed on this machine.");
+        var codeServer = OnPath("code-server") ?? throw new WorkloadException(
+            "code-server is not installed on this machine (Notebook/images/install-code-server.sh installs it).");
         environment["PASSWORD"] = spec.Password;
-        return [codeServer, "--bind-addr", $"127.0.0.1:{port}", "--auth", "password", "--disable-telemetry", workspace];
+        var folder = Path.Combine(privateFolder, "code-server");
+        return
+        [
+            codeServer, "--bind-addr", $"127.0.0.1:{port}", "--auth", "password",
+            "--config", Path.Combine(folder, "config.yaml"),
+            "--user-data-dir", Path.Combine(folder, "user-data"),
+            "--extensions-dir", Path.Combine(folder, "extensions"),
+            "--disable-telemetry", "--disable-update-check", "--disable-getting-started-override", "--disable-workspace-trust", "--ignore-last-opened",
+            workspace,
+        ];
+    }
+
+    /// <summary>
+    /// <c>datasets/{name}</c> in the workspace as a link to each mount's host folder, made again at every start (a
+    /// version's folder differs from one start to the next when <c>@latest</c> moved); links of datasets no longer
+    /// mounted go. Read-only by the folder's file modes (files 0444, folders 0555), which root ignores.
+    /// </summary>
+    private static void LinkDatasets(string workspace, IReadOnlyList<WorkloadMount> mounts)
+    {
+        var folder = Path.Combine(workspace, "datasets");
+        if (mounts.Count == 0 && !Directory.Exists(folder))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(folder);
+        var wanted = mounts.ToDictionary(m => m.Name, m => m.HostPath, StringComparer.Ordinal);
+        foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+        {
+            if (entry.LinkTarget is not null && (!wanted.TryGetValue(entry.Name, out var target) || entry.LinkTarget != target))
+            {
+                entry.Delete();
+            }
+        }
+
+        foreach (var (name, hostPath) in wanted)
+        {
+            var link = Path.Combine(folder, name);
+            var existing = new DirectoryInfo(link);
+            if (existing.LinkTarget == hostPath)
+            {
+                continue;
+            }
+
+            if (existing.Exists || File.Exists(link))
+            {
+                throw new WorkloadException($"datasets/{name} in the workspace is a file or folder of yours, not a dataset link: move it away to mount the dataset.");
+            }
+
+            Directory.CreateSymbolicLink(link, hostPath);
+        }
     }
 
     private static List<string> ApiCommand(WorkloadSpec spec, int port, Dictionary<string, string> environment)

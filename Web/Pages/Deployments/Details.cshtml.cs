@@ -33,6 +33,9 @@ public sealed class DetailsModel(DeploymentService deployments, CurrentUser curr
 
     public PagedResponse<DeploymentEventResponse> Events { get; private set; } = new([], 0, 1, EventPageSize);
 
+    /// <summary>Whether the events shown are the newest ones, the page that live updates extend.</summary>
+    public bool ShowsNewestEvents => Events.Page >= (int)Math.Ceiling(Events.Total / (double)EventPageSize);
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct) => await LoadAsync(ct) ?? Page();
 
     public async Task<IActionResult> OnPostShareAsync(CancellationToken ct)

@@ -29,6 +29,11 @@ public sealed class DeploymentPagesTests(WebAppFixture app) : IClassFixture<WebA
                 .Select(f => KeyValuePair.Create(f.Item1, f.Item2)), "/Deployments/New?module=development");
         Assert.Contains("CPUs", tooBig.FieldError("Input.Cpus"));
 
+        var unknownDataset = await browser.PostAsync("/Deployments/New",
+            fields.Select(f => f.Item1 == "Input.Datasets" ? (f.Item1, "nope@1") : f.Item1 == "Input.Password" ? (f.Item1, "long enough pw") : f)
+                .Select(f => KeyValuePair.Create(f.Item1, f.Item2)), "/Deployments/New?module=development");
+        Assert.Contains("No dataset 'nope' you can read.", unknownDataset.FieldError("Input.Datasets"));
+
         var template = await browser.PostAsync("/Deployments/New?handler=Template",
             fields.Select(f => f.Item1 == "Input.Password" ? (f.Item1, "long enough pw") : f).Select(f => KeyValuePair.Create(f.Item1, f.Item2)),
             "/Deployments/New?module=development");

@@ -2,7 +2,9 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Platform.Core.Catalog;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Platform.Core.Deployments;
+using Platform.Core.Deployments.Backends;
 using Platform.Web.Tests.FrontDoor;
 
 namespace Platform.Web.Tests.Pages;
@@ -68,7 +70,114 @@ public sealed class IdeProxyTests(WebAppFixture app) : IClassFixture<WebAppFixtu
         Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/ide/{id}/api/contents")).Status);
     }
 
-    private async Task<Guid> RunningDeploymentAsync(string ownerEmail, Uri address)
+    [Fact]
+    public async Task VsCode_SeesPathsBelowThePrefix_AndTheBarePrefixGetsItsSlash()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var owner = await app.NewUserAsync();
+        var id = await RunningDeploymentAsync(owner.Email, upstream.Address, ModuleService.VsCode);
+
+        var page = await owner.GetAsync($"/ide/{id}/static/out/main.js?v=1");
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        var echo = JsonDocument.Parse(page.Html).RootElement;
+        Assert.Equal("/static/out/main.js?v=1", echo.GetProperty("rawTarget").GetString());
+
+        // code-server's redirects are relative ("./login"): from /ide/{id} they would leave the prefix.
+        var bare = await owner.GetAsync($"/ide/{id}?folder=/w");
+        Assert.Equal(HttpStatusCode.Redirect, bare.Status);
+        Assert.Equal($"/ide/{id}/?folder=/w", bare.Location!.OriginalString);
+    }
+
+    /// <summary>
+    /// Real code-server, started by the process backend as Workers would, reached through the front door: its
+    /// relative redirects stay under the prefix, its login cookie is scoped to it, and its WebSocket connects.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task RealCodeServer_SignsInAndOpensItsWebSocket_ThroughTheProxy()
+    {
+        Assert.True(ProcessBackend.OnPath("code-server") is not null,
+            "code-server is not installed: run Notebook/images/install-code-server.sh (as .ci/run does)");
+        var root = Path.Combine(Path.GetTempPath(), $"platform-web-ws-{Guid.NewGuid():N}");
+        var backend = new ProcessBackend(new ProcessBackendOptions(root));
+        var cookies = new CookieContainer();
+        var owner = new Browser(app.Factory.CreateDefaultClient(new Uri(WebAppFixture.PublicUrl), new CookieContainerHandler(cookies)));
+        await owner.RegisterAsync(WebAppFixture.NewEmail("coder"), "Coder");
+        var id = await RunningDeploymentAsync(owner.Email, new Uri("http://127.0.0.1:1"), ModuleService.VsCode);
+        const string password = "code server pass 42";
+        var spec = new WorkloadSpec(id, "development", ModuleService.VsCode, new ResourceRequest(1, 0, 2048, 1), DeploymentTemplate.Minimal,
+            [], null, password, new Dictionary<string, string>(), "token", []);
+        try
+        {
+            var started = await backend.StartAsync(spec, null, new Progress<string>(), CancellationToken.None);
+            await WaitForHealthAsync(started.Address);
+            await using (var db = app.Db())
+            {
+                await db.Deployments.Where(d => d.Id == id).ExecuteUpdateAsync(s => s.SetProperty(d => d.Address, started.Address));
+            }
+
+            var prefix = $"/ide/{id}/";
+            var anonymous = await owner.GetAsync(prefix);
+            Assert.Equal(HttpStatusCode.Found, anonymous.Status);
+            Assert.Equal("./login", anonymous.Location!.OriginalString);
+            var login = await owner.Client.PostAsync(prefix + "login", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                // What its login page sends: the password, and base and href to scope the cookie to the page's path.
+                ["password"] = password, ["base"] = ".", ["href"] = $"{WebAppFixture.PublicUrl}{prefix}login",
+            }));
+            Assert.Equal(HttpStatusCode.Found, login.StatusCode);
+            Assert.Contains(login.Headers.GetValues("Set-Cookie"), c => c.StartsWith("code-server-session=", StringComparison.Ordinal) && c.Contains($"Path=/ide/{id}"));
+            var opened = await owner.GetAsync(prefix);
+            Assert.Equal(HttpStatusCode.Found, opened.Status);
+            Assert.StartsWith("./?folder=", opened.Location!.OriginalString);
+            var workbench = await owner.GetAsync(prefix + opened.Location.OriginalString[2..]);
+            Assert.Equal(HttpStatusCode.OK, workbench.Status);
+            Assert.Contains("workbench", workbench.Html);
+
+            var sockets = app.Factory.Server.CreateWebSocketClient();
+            sockets.ConfigureRequest = request =>
+            {
+                request.Headers.Cookie = cookies.GetCookieHeader(new Uri($"{WebAppFixture.PublicUrl}{prefix}"));
+                request.Headers.Origin = WebAppFixture.PublicUrl;
+            };
+            var target = new Uri($"{WebAppFixture.PublicUrl.Replace("http", "ws", StringComparison.Ordinal)}{prefix}?reconnectionToken={Guid.NewGuid()}&reconnection=false&skipWebSocketFrames=false");
+            using var socket = await sockets.ConnectAsync(target, CancellationToken.None);
+            Assert.Equal(System.Net.WebSockets.WebSocketState.Open, socket.State);
+        }
+        finally
+        {
+            await backend.DeleteAsync(id, null, CancellationToken.None);
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    private static async Task WaitForHealthAsync(string address)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync($"{address}/healthz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"code-server did not answer at {address}/healthz");
+    }
+
+    private async Task<Guid> RunningDeploymentAsync(string ownerEmail, Uri address, ModuleService service = ModuleService.Jupyter)
     {
         await using var db = app.Db();
         var owner = await db.Users.Where(u => u.Email == ownerEmail).Select(u => new { u.Id, u.CurrentAccountId }).SingleAsync();
@@ -80,7 +189,7 @@ public sealed class IdeProxyTests(WebAppFixture app) : IClassFixture<WebAppFixtu
             OwnerUserId = owner.Id,
             Module = "development",
             Title = "notebook",
-            Service = ModuleService.Jupyter,
+            Service = service,
             Cpus = 1,
             MemoryMiB = 1024,
             DiskGiB = 1,

@@ -99,7 +99,7 @@ public sealed class DeploymentHost(string database, string workspaces, IReadOnly
     public static ProcessRecord Record(Deployment row) => JsonSerializer.Deserialize<ProcessRecord>(row.BackendState!)!;
 
     public static CreateDeploymentRequest Jupyter(string password) =>
-        new(null, "development", "Notebook", null, "jupyter", null, null, null, null, null, null, ["images@3"], password);
+        new(null, "development", "Notebook", null, "jupyter", null, null, null, null, null, null, [], password);
 
     public static Result<T> Ok<T>(Result<T> result)
     {
