@@ -50,8 +50,8 @@ class DeploymentsApi(unittest.TestCase):
         self.sharee = platformsdk.Client(api_key=_env("PLATFORM_TEST_SHAREE_KEY"))
 
     def test_create_get_list_stop_start_events_wait_and_delete(self) -> None:
-        d = self.owner.deployments.create("development", "from the sdk", "open sesame 42", cpus=2, datasets=["images@3"])
-        self.assertEqual(("running", "queued", 2.0, ["images@3"]), (d["desired"], d["observed"], d["cpus"], d["datasets"]))
+        d = self.owner.deployments.create("development", "from the sdk", "open sesame 42", cpus=2, template="minimal")
+        self.assertEqual(("running", "queued", 2.0, "minimal"), (d["desired"], d["observed"], d["cpus"], d["template"]))
         self.assertEqual(d["id"], self.owner.deployments.get(d["id"])["id"])
         self.assertIn(d["id"], [x["id"] for x in self.owner.deployments.list()])
         self.assertIn(d["id"], [x["id"] for x in self.owner.deployments.list(scope="mine")])
