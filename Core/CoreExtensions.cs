@@ -47,6 +47,7 @@ public static class CoreExtensions
         services.AddScoped<AccountService>();
         services.AddScoped<InvitationService>();
         services.AddScoped<AccessKeyService>();
+        services.AddScoped<Deployments.WorkloadKeys>();
         services.AddScoped<MailService>();
         services.AddScoped<SettingsService>();
         services.AddScoped<AdminService>();

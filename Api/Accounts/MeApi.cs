@@ -11,7 +11,9 @@ namespace Platform.Api.Accounts;
 
 public sealed record MeAccessKey(Guid Id, string Name, string Scope, DateTimeOffset? ExpiresAt);
 
-public sealed record MeResponse(UserResponse User, IReadOnlyList<AccountResponse> Accounts, Guid? CurrentAccountId, MeAccessKey? AccessKey);
+/// <summary><see cref="DeploymentId"/> is set when a workload key asks: then the current account is the deployment's.</summary>
+public sealed record MeResponse(
+    UserResponse User, IReadOnlyList<AccountResponse> Accounts, Guid? CurrentAccountId, MeAccessKey? AccessKey, Guid? DeploymentId = null);
 
 public static class MeApi
 {
@@ -36,8 +38,10 @@ public static class MeApi
         }
 
         var list = await accounts.ListForUserAsync(userId, ct);
-        var current = AccountService.PickCurrent(list, user.CurrentAccountId);
-        return TypedResults.Ok(new MeResponse(user.Response, list, current?.Id, KeyOf(principal)));
+        Guid? deployment = Guid.TryParse(principal.FindFirstValue(PlatformClaims.Deployment), out var d) ? d : null;
+        var current = AccountService.PickCurrent(list,
+            Guid.TryParse(principal.FindFirstValue(PlatformClaims.Account), out var account) ? account : user.CurrentAccountId);
+        return TypedResults.Ok(new MeResponse(user.Response, list, current?.Id, KeyOf(principal), deployment));
     }
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SwitchAccount(

@@ -5,12 +5,15 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Platform.Core.AccessKeys;
+using Platform.Core.Deployments;
 
 namespace Platform.Api.Authentication;
 
 /// <summary>
 /// <c>Authorization: Bearer plat_…</c>. A missing header is "no result" (the cookie may still sign the user in);
-/// a bad, expired or revoked key fails with a reason that the 401 ProblemDetails repeats.
+/// a bad, expired or revoked key fails with a reason that the 401 ProblemDetails repeats. A workload key
+/// (<c>plat_dep_…</c>, <see cref="WorkloadKeys"/>) signs in as the deployment's owner with full scope, the same claims
+/// as an access key's plus the deployment and its account.
 /// </summary>
 public sealed class AccessKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IProblemDetailsService problems)
@@ -23,6 +26,11 @@ public sealed class AccessKeyAuthenticationHandler(
         if (!TryGetBearer(Request, out var presented))
         {
             return AuthenticateResult.NoResult();
+        }
+
+        if (WorkloadKeys.IsWorkloadKey(presented))
+        {
+            return await AuthenticateWorkloadAsync(presented);
         }
 
         var keys = Context.RequestServices.GetRequiredService<AccessKeyService>();
@@ -45,9 +53,31 @@ public sealed class AccessKeyAuthenticationHandler(
             claims.Add(new Claim(PlatformClaims.KeyExpiresAt, expires.ToString("O", CultureInfo.InvariantCulture)));
         }
 
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+        return Success(claims);
     }
+
+    private async Task<AuthenticateResult> AuthenticateWorkloadAsync(string presented)
+    {
+        var workloads = Context.RequestServices.GetRequiredService<WorkloadKeys>();
+        var result = await workloads.AuthenticateAsync(presented, Context.RequestAborted);
+        if (!result.IsSuccess)
+        {
+            return AuthenticateResult.Fail(result.Error!.Message);
+        }
+
+        var key = result.Value!;
+        return Success(
+        [
+            new(ClaimTypes.NameIdentifier, key.UserId.ToString()),
+            new(PlatformClaims.KeyName, $"deployment '{key.Title}'"),
+            new(PlatformClaims.KeyScope, AccessKeyService.ScopeToApi(AccessKeyScope.Full)),
+            new(PlatformClaims.Deployment, key.DeploymentId.ToString()),
+            new(PlatformClaims.Account, key.AccountId.ToString()),
+        ]);
+    }
+
+    private static AuthenticateResult Success(IEnumerable<Claim> claims) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

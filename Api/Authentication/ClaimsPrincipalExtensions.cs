@@ -9,6 +9,10 @@ public static class PlatformClaims
     public const string KeyScope = "platform:key_scope";
     public const string KeyExpiresAt = "platform:key_expires_at";
 
+    /// <summary>Set for a workload key only: the deployment whose launch it was made for, and that deployment's account.</summary>
+    public const string Deployment = "platform:deployment";
+    public const string Account = "platform:account";
+
     /// <summary>The signed-in user's id; endpoints run only for authenticated users, so it is always there.</summary>
     public static Guid UserId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)

@@ -19,7 +19,10 @@ public sealed record CreateDeploymentRequest(
     IReadOnlyList<string>? Datasets,
     string? Password);
 
-/// <summary>A deployment as its owner sees it: never the password nor the workload's token.</summary>
+/// <summary>
+/// A deployment as its owner sees it: never the password nor the workload's token. <see cref="Access"/> says what the
+/// caller is to it: "owner", "master" (of its account, looking at a member's) or "shared" (with the caller).
+/// </summary>
 public sealed record DeploymentResponse(
     Guid Id,
     Guid AccountId,
@@ -45,7 +48,8 @@ public sealed record DeploymentResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? StoppedAt);
+    DateTimeOffset? StoppedAt,
+    string Access = "owner");
 
 public sealed record DeploymentEventResponse(long Id, DateTimeOffset At, string State, string Message);
 
@@ -69,3 +73,8 @@ public sealed record DeploymentSpecResponse(
     IReadOnlyList<string>? Command,
     IReadOnlyDictionary<string, string> Environment,
     bool PasswordSet);
+
+public sealed record CreateDeploymentShareRequest(string? Email);
+
+/// <summary>A user the deployment is shared with: they may open its IDE and read its page, not change it.</summary>
+public sealed record DeploymentShareResponse(Guid UserId, string Email, string DisplayName, DateTimeOffset CreatedAt);

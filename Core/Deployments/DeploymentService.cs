@@ -13,9 +13,11 @@ namespace Platform.Core.Deployments;
 /// <summary>
 /// Deployments as their owners see them: create (desire running), stop, start, delete (each a change of desire with
 /// <see cref="Deployment.Generation"/> + 1, an event naming who asked, and <c>NOTIFY deployments</c> so Workers act at
-/// once). Only Workers change what is observed. A deployment is its owner's: anyone else, in the account or not, gets
-/// not found, and so does its owner once it is deleted. Wanting one running (create, start) must fit the owner's
-/// limits (<see cref="LimitService"/>), checked in the same transaction that records the desire.
+/// once). Only Workers change what is observed. A deployment is its owner's; users it is shared with may read it (and
+/// open its IDE through the proxy), masters of its account may read and stop it; both get forbidden for anything else.
+/// Anyone else, in the account or not, gets not found, and so does everyone once it is deleted. Wanting one running
+/// (create, start) must fit the owner's limits (<see cref="LimitService"/>), checked in the same transaction that
+/// records the desire.
 /// </summary>
 public sealed partial class DeploymentService(
     PlatformDbContext db, AccountService accounts, IModuleCatalog catalog, WorkloadSpecs specs, LimitService limits, TimeProvider clock, DatasetMounts mounts)
@@ -70,23 +72,37 @@ public sealed partial class DeploymentService(
             PasswordSet: !string.IsNullOrEmpty(request.Password));
     }
 
-    /// <summary>The caller's own deployments in the accounts they belong to, newest first; deleted ones are gone.</summary>
-    public async Task<PagedResponse<DeploymentResponse>> ListAsync(Guid userId, int? page, int? pageSize, CancellationToken ct = default)
+    /// <summary>
+    /// Deployments the caller may see, newest first; deleted ones are gone. <paramref name="scope"/>: none for their own and
+    /// those shared with them, <c>mine</c>, <c>shared</c> (with me), or <c>account</c> (every deployment in the accounts
+    /// they are master of, members' included).
+    /// </summary>
+    public async Task<Result<PagedResponse<DeploymentResponse>>> ListAsync(
+        Guid userId, string? scope, int? page, int? pageSize, CancellationToken ct = default)
     {
+        var rows = WithAccess(userId);
+        switch (scope?.Trim().ToLowerInvariant())
+        {
+            case null or "": rows = rows.Where(r => r.Owner || r.Shared); break;
+            case "mine": rows = rows.Where(r => r.Owner); break;
+            case "shared": rows = rows.Where(r => r.Shared && !r.Owner); break;
+            case "account": rows = rows.Where(r => r.Master); break;
+            default: return Error.Invalid("scope", "The scope is 'mine', 'shared' or 'account', or none for yours and those shared with you.");
+        }
+
         var (p, size) = Paging.Normalize(page, pageSize);
-        var query = Visible(userId);
-        var total = await query.CountAsync(ct);
-        var rows = await query.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.Id).Skip((p - 1) * size).Take(size).AsNoTracking().ToListAsync(ct);
-        return new PagedResponse<DeploymentResponse>(rows.Select(ToResponse).ToList(), total, p, size);
+        var total = await rows.CountAsync(ct);
+        var found = await rows.OrderByDescending(r => r.D.CreatedAt).ThenBy(r => r.D.Id).Skip((p - 1) * size).Take(size).AsNoTracking().ToListAsync(ct);
+        return new PagedResponse<DeploymentResponse>(found.Select(r => ToResponse(r.D, r.Level)).ToList(), total, p, size);
     }
 
     public async Task<Result<DeploymentResponse>> GetAsync(Guid userId, Guid deploymentId, CancellationToken ct = default) =>
-        await Visible(userId).AsNoTracking().FirstOrDefaultAsync(d => d.Id == deploymentId, ct) is { } d ? ToResponse(d) : NotFound();
+        await FindAsync(userId, deploymentId, ct) is { } r ? ToResponse(r.D, r.Level) : NotFound();
 
     public async Task<Result<PagedResponse<DeploymentEventResponse>>> EventsAsync(
         Guid userId, Guid deploymentId, int? page, int? pageSize, CancellationToken ct = default)
     {
-        if (!await Visible(userId).AnyAsync(d => d.Id == deploymentId, ct))
+        if (await FindAsync(userId, deploymentId, ct) is null)
         {
             return NotFound();
         }
@@ -115,11 +131,21 @@ public sealed partial class DeploymentService(
 
     private async Task<Result<DeploymentResponse>> ChangeDesireAsync(Guid userId, Guid deploymentId, DesiredState desired, CancellationToken ct)
     {
-        var current = await Visible(userId).AsNoTracking().FirstOrDefaultAsync(d => d.Id == deploymentId, ct);
-        if (current is null)
+        var found = await FindAsync(userId, deploymentId, ct);
+        if (found is null)
         {
             return NotFound();
         }
+
+        // Masters of the account may stop members' deployments (to free what they hold); nothing else but the owner's own.
+        if (!found.Owner && !(found.Master && desired == DesiredState.Stopped))
+        {
+            return Error.Forbidden(found.Master
+                ? "Masters of the account may stop a member's deployment; only its owner can start or delete it."
+                : "The deployment is shared with you to open; only its owner can change it.");
+        }
+
+        var current = found.D;
 
         if (current.Desired == DesiredState.Deleted)
         {
@@ -130,11 +156,11 @@ public sealed partial class DeploymentService(
         var retry = desired == DesiredState.Running && current.Observed == ObservedState.Failed;
         if (current.Desired == desired && !retry)
         {
-            return ToResponse(current);
+            return ToResponse(current, found.Level);
         }
 
         await using var tx = desired == DesiredState.Running ? await db.Database.BeginTransactionAsync(ct) : null;
-        if (tx is not null && await limits.CheckAsync(userId, current.AccountId, current.Cpus, current.Gpus, current.Id, fields: false, ct) is { } refused)
+        if (tx is not null && await limits.CheckAsync(current.OwnerUserId, current.AccountId, current.Cpus, current.Gpus, current.Id, fields: false, ct) is { } refused)
         {
             return refused;
         }
@@ -165,7 +191,7 @@ public sealed partial class DeploymentService(
         }
 
         await NotifyAsync(deploymentId, ct);
-        return ToResponse((await db.Deployments.AsNoTracking().SingleAsync(d => d.Id == deploymentId, ct)));
+        return ToResponse(await db.Deployments.AsNoTracking().SingleAsync(d => d.Id == deploymentId, ct), found.Level);
     }
 
     /// <summary>
@@ -358,10 +384,34 @@ public sealed partial class DeploymentService(
         return new ResourceRequest(cpus, double.IsFinite(gpus) && gpus is >= 0 and <= int.MaxValue ? (int)gpus : 0, memory, disk);
     }
 
-    /// <summary>Deployments the caller owns, in accounts they still belong to, not yet deleted.</summary>
-    private IQueryable<Deployment> Visible(Guid userId) =>
-        db.Deployments.Where(d => d.OwnerUserId == userId && d.Observed != ObservedState.Deleted
-            && db.Memberships.Any(m => m.AccountId == d.AccountId && m.UserId == userId));
+    /// <summary>
+    /// Every deployment not yet deleted with what the caller is to it: its owner (while still in its account), a master of
+    /// its account, or a user it is shared with. A row where all three are false is invisible to the caller.
+    /// </summary>
+    private IQueryable<Access> WithAccess(Guid userId) =>
+        from d in db.Deployments
+        where d.Observed != ObservedState.Deleted
+        select new Access
+        {
+            D = d,
+            Owner = d.OwnerUserId == userId && db.Memberships.Any(m => m.AccountId == d.AccountId && m.UserId == userId),
+            Master = db.Memberships.Any(m => m.AccountId == d.AccountId && m.UserId == userId && m.Role == AccountRole.Master),
+            Shared = db.DeploymentShares.Any(x => x.DeploymentId == d.Id && x.UserId == userId),
+        };
+
+    private async Task<Access?> FindAsync(Guid userId, Guid deploymentId, CancellationToken ct) =>
+        await WithAccess(userId).AsNoTracking().Where(r => r.D.Id == deploymentId && (r.Owner || r.Master || r.Shared)).FirstOrDefaultAsync(ct);
+
+    private sealed class Access
+    {
+        public required Deployment D { get; init; }
+        public bool Owner { get; init; }
+        public bool Master { get; init; }
+        public bool Shared { get; init; }
+
+        /// <summary>On the wire: "owner", "master" (a master of the account looking at a member's) or "shared" (with me).</summary>
+        public string Level => Owner ? "owner" : Master ? "master" : "shared";
+    }
 
     private async Task NotifyAsync(Guid deploymentId, CancellationToken ct) =>
         await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify({Channel}, {deploymentId.ToString()})", ct);
@@ -377,8 +427,10 @@ public sealed partial class DeploymentService(
     /// <summary>Enum values on the wire: lower case ("jupyter", "vscode", "running").</summary>
     public static string Wire<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 
-    public static DeploymentResponse ToResponse(Deployment d) => new(
+    public static DeploymentResponse ToResponse(Deployment d) => ToResponse(d, "owner");
+
+    public static DeploymentResponse ToResponse(Deployment d, string access) => new(
         d.Id, d.AccountId, d.OwnerUserId, d.Module, d.Title, d.Description, Wire(d.Service), d.ImageTag, d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB,
         Wire(d.Template), d.Datasets, Wire(d.Desired), Wire(d.Observed), d.Reason, d.Generation, d.ObservedGeneration, d.Backend,
-        WorkloadSpec.BaseUrlFor(d.Id), d.CreatedAt, d.UpdatedAt, d.StartedAt, d.StoppedAt);
+        WorkloadSpec.BaseUrlFor(d.Id), d.CreatedAt, d.UpdatedAt, d.StartedAt, d.StoppedAt, access);
 }

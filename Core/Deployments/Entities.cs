@@ -106,3 +106,14 @@ public sealed class DeploymentEvent
     public string State { get; set; } = "";
     public string Message { get; set; } = "";
 }
+
+/// <summary>
+/// A named user the owner lets open the deployment's IDE (through the proxy) and read its page, but not change it.
+/// Deleting the row revokes it: the proxy and the API check these rows on every request.
+/// </summary>
+public sealed class DeploymentShare
+{
+    public Guid DeploymentId { get; set; }
+    public Guid UserId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -42,3 +42,15 @@ internal sealed class DeploymentEventConfiguration : IEntityTypeConfiguration<De
         b.HasOne<Deployment>().WithMany().HasForeignKey(e => e.DeploymentId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class DeploymentShareConfiguration : IEntityTypeConfiguration<DeploymentShare>
+{
+    public void Configure(EntityTypeBuilder<DeploymentShare> b)
+    {
+        b.ToTable("DeploymentShares");
+        b.HasKey(s => new { s.DeploymentId, s.UserId });
+        b.HasIndex(s => s.UserId);
+        b.HasOne<Deployment>().WithMany().HasForeignKey(s => s.DeploymentId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<PlatformUser>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

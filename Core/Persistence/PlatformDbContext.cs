@@ -31,6 +31,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<Deployment> Deployments => Set<Deployment>();
     public DbSet<DeploymentEvent> DeploymentEvents => Set<DeploymentEvent>();
     public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
+    public DbSet<DeploymentShare> DeploymentShares => Set<DeploymentShare>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -9,7 +9,8 @@ using Platform.Web.Identity;
 namespace Platform.Web.Ide;
 
 /// <summary>
-/// <c>/ide/{id}/…</c> (HTTP and WebSockets) to the IDE a deployment runs, for its owner only, and only while it runs;
+/// <c>/ide/{id}/…</c> (HTTP and WebSockets) to the IDE a deployment runs, for its owner and the users it is shared with
+/// (checked on every request, so an unshare ends access at once), and only while it runs;
 /// anything else is 404, so the route does not even confirm a deployment exists. The IDE keeps its own password on
 /// top. Jupyter is started with <c>/ide/{id}/</c> as its base URL, so the path reaches it unchanged; code-server has
 /// no such option and serves at its root with relative links, so for VS Code the prefix is stripped.
@@ -36,7 +37,8 @@ public static class IdeProxy
 
         var db = http.RequestServices.GetRequiredService<PlatformDbContext>();
         var target = await db.Deployments.AsNoTracking()
-            .Where(d => d.Id == id && d.OwnerUserId == userId && d.Observed == ObservedState.Running && d.Desired == DesiredState.Running)
+            .Where(d => d.Id == id && d.Observed == ObservedState.Running && d.Desired == DesiredState.Running
+                && (d.OwnerUserId == userId || db.DeploymentShares.Any(s => s.DeploymentId == d.Id && s.UserId == userId)))
             .Select(d => new { d.Address, d.Service })
             .FirstOrDefaultAsync(http.RequestAborted);
         if (!Uri.TryCreate(target?.Address, UriKind.Absolute, out var uri))

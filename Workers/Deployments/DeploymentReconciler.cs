@@ -207,7 +207,7 @@ public sealed partial class DeploymentReconciler(
             return;
         }
 
-        var token = $"plat_{Secrets.NewToken(12)}_{Secrets.NewToken(40)}";
+        var token = WorkloadKeys.New(d.Id);
         var specs = services.GetRequiredService<WorkloadSpecs>();
         var serviceToken = specs.NewServiceToken();
         var progress = new ListProgress();

@@ -8,11 +8,18 @@ Quick start::
     client.whoami()["user"]["email"]
     client.datasets.upload_folder("images@draft", "./images")
     client.models.register("./out", "digits", framework="pytorch", alias="production")
+    d = client.deployments.create("development", "scratch", password="a long password")
+    client.deployments.wait(d["id"], "running")
+
+Inside a deployment's IDE, ``platformsdk.Client()`` needs nothing: the platform sets
+``PLATFORM_API_URL`` and ``PLATFORM_API_KEY`` (a key that acts as the deployment's owner
+while it runs) and ``PLATFORM_DEPLOYMENT_ID``.
 """
 
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Client, default_client, whoami
 from .datasets import Datasets, format_ref, parse_ref
+from .deployments import DeploymentFailedError, Deployments
 from .models import Models
 from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG, Config, default_config_path, load_config
 from .errors import (
@@ -37,6 +44,8 @@ __all__ = [
     "whoami",
     "Datasets",
     "Models",
+    "Deployments",
+    "DeploymentFailedError",
     "parse_ref",
     "format_ref",
     "Config",

@@ -1,4 +1,5 @@
-"""The ``plat`` command line: ``plat [options] whoami [--json]``, ``plat datasets ...`` and ``plat models ...``.
+"""The ``plat`` command line: ``plat [options] whoami [--json]``, ``plat datasets ...``, ``plat models ...``
+and ``plat deployments ...``.
 
 Exit status: 0 on success, 1 when the platform answers with an error or cannot
 be reached, 2 for usage and configuration problems (as argparse uses 2).
@@ -11,7 +12,7 @@ import json
 import sys
 from typing import Any, Dict, List, Optional, Sequence, TextIO
 
-from . import _cli_datasets, _cli_models
+from . import _cli_datasets, _cli_deployments, _cli_models
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Client
 from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     whoami.set_defaults(handler=_whoami)
     _cli_datasets.add_parser(commands, lambda: connection_options(suppress=True))
     _cli_models.add_parser(commands, lambda: connection_options(suppress=True))
+    _cli_deployments.add_parser(commands, lambda: connection_options(suppress=True))
     return parser
 
 
@@ -129,7 +131,9 @@ def format_whoami(me: Dict[str, Any], api_url: str) -> List[str]:
         lines.append("Accounts: none")
 
     key = me.get("accessKey")
-    if key:
+    if me.get("deploymentId"):
+        lines.append(f"Workload key of deployment {me['deploymentId']} (acts as its owner while it runs)")
+    elif key:
         expiry = f"expires {key['expiresAt']}" if key.get("expiresAt") else "never expires"
         lines.append(f"Access key: {key.get('name')} (scope {key.get('scope')}, {expiry})")
     else:

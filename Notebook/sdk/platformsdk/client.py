@@ -16,6 +16,7 @@ from .errors import PlatformConnectionError, error_from_response
 
 if TYPE_CHECKING:
     from .datasets import Datasets
+    from .deployments import Deployments
     from .models import Models
 
 DEFAULT_TIMEOUT = 30.0
@@ -149,6 +150,13 @@ class Client:
         from .models import Models  # imported late: models imports this module through datasets
 
         return Models(self)
+
+    @property
+    def deployments(self) -> "Deployments":
+        """The deployments API: create, list, start, stop, delete, events, wait and share; see ``platformsdk.deployments``."""
+        from .deployments import Deployments  # imported late, like the others
+
+        return Deployments(self)
 
     def whoami(self) -> Dict[str, Any]:
         """Return who the key belongs to: ``GET /api/v1/me``.

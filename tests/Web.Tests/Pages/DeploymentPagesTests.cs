@@ -55,4 +55,44 @@ public sealed class DeploymentPagesTests(WebAppFixture app) : IClassFixture<WebA
         Assert.Contains("My notebook", list.Text);
         Assert.Equal(HttpStatusCode.NotFound, (await (await app.NewUserAsync()).GetAsync(created.Location.OriginalString)).Status);
     }
+
+    [Fact]
+    public async Task DetailsPage_SharesByEmail_ShowsTheShare_AndTheShareeSeesItWithoutButtonsToChangeIt()
+    {
+        var owner = await app.NewUserAsync();
+        var sharee = await app.NewUserAsync();
+        var created = await owner.PostAsync("/Deployments/New", new[]
+        {
+            ("Input.Module", "development"), ("Input.Service", "jupyter"), ("Input.Title", "Shared notebook"), ("Input.Cpus", "1"),
+            ("Input.Gpus", "0"), ("Input.MemoryMiB", "1024"), ("Input.DiskGiB", "1"), ("Input.Template", "default"),
+            ("Input.Password", "long enough pw"), ("Input.Datasets", ""),
+        }.Select(f => KeyValuePair.Create(f.Item1, f.Item2)), "/Deployments/New?module=development");
+        var url = created.Location!.OriginalString;
+        var details = await owner.GetAsync(url);
+        Assert.Contains("Nobody: only you can open it.", details.Text);
+
+        var unknown = await owner.PostAsync($"{url}?handler=Share", [KeyValuePair.Create("ShareEmail", "nobody@example.test")], url);
+        Assert.Equal(HttpStatusCode.OK, unknown.Status);
+        Assert.Contains("No user has this e-mail address", unknown.FieldError("ShareEmail"));
+
+        var shared = await owner.PostAsync($"{url}?handler=Share", [KeyValuePair.Create("ShareEmail", sharee.Email)], url);
+        Assert.Equal(HttpStatusCode.Redirect, shared.Status);
+        var withShare = await owner.GetAsync(url);
+        Assert.Contains(sharee.Email, withShare.Fragment("Shared with", "</section>"));
+        Assert.Contains("data-confirm=\"Stop sharing", withShare.Html);
+
+        var asSharee = await sharee.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, asSharee.Status);
+        Assert.Contains("shared with me", asSharee.Text);
+        Assert.DoesNotContain("handler=Stop", asSharee.Html);
+        Assert.DoesNotContain("handler=Delete", asSharee.Html);
+        Assert.DoesNotContain("handler=Share", asSharee.Html);
+        Assert.Contains("Shared notebook", (await sharee.GetAsync("/Deployments?scope=shared")).Text);
+        Assert.Equal(HttpStatusCode.Forbidden, (await sharee.PostAsync($"{url}?handler=Stop", [], url)).Status);
+
+        var userId = System.Text.RegularExpressions.Regex.Match(withShare.Html, "name=\"userId\" value=\"([0-9a-f-]{36})\"").Groups[1].Value;
+        var unshared = await owner.PostAsync($"{url}?handler=Unshare", [KeyValuePair.Create("userId", userId)], url);
+        Assert.Equal(HttpStatusCode.Redirect, unshared.Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await sharee.GetAsync(url)).Status);
+    }
 }

@@ -9,7 +9,7 @@ using Platform.Web.Tests.FrontDoor;
 
 namespace Platform.Web.Tests.Pages;
 
-/// <summary>/ide/{id}/… reaches a running deployment's server for its owner, and nobody else.</summary>
+/// <summary>/ide/{id}/… reaches a running deployment's server for its owner and the users it is shared with, and nobody else.</summary>
 public sealed class IdeProxyTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
     [Fact]
@@ -40,6 +40,34 @@ public sealed class IdeProxyTests(WebAppFixture app) : IClassFixture<WebAppFixtu
         }
 
         Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync($"/ide/{id}/api")).Status);
+    }
+
+    [Fact]
+    public async Task Ide_IsForwardedForASharee_AndNotFoundForAnUnsharedUser_OrOnceUnshared()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var owner = await app.NewUserAsync();
+        var sharee = await app.NewUserAsync();
+        var unshared = await app.NewUserAsync();
+        var id = await RunningDeploymentAsync(owner.Email, upstream.Address);
+        Assert.Equal(HttpStatusCode.NotFound, (await sharee.GetAsync($"/ide/{id}/api/contents")).Status);
+
+        // Shared the way the owner does it: the form on the deployment's page.
+        var shared = await owner.PostAsync($"/Deployments/{id}?handler=Share", [KeyValuePair.Create("ShareEmail", sharee.Email)], $"/Deployments/{id}");
+        Assert.Equal(HttpStatusCode.Redirect, shared.Status);
+
+        var page = await sharee.GetAsync($"/ide/{id}/api/contents/notes.txt?type=file");
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.Equal($"/ide/{id}/api/contents/notes.txt?type=file", JsonDocument.Parse(page.Html).RootElement.GetProperty("rawTarget").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await unshared.GetAsync($"/ide/{id}/api/contents")).Status);
+
+        await using (var db = app.Db())
+        {
+            await db.DeploymentShares.Where(s => s.DeploymentId == id).ExecuteDeleteAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await sharee.GetAsync($"/ide/{id}/api/contents")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/ide/{id}/api/contents")).Status);
     }
 
     [Fact]
