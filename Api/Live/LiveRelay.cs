@@ -121,9 +121,16 @@ public sealed class LiveRelay(
             return may;
         }
 
-        if (await MaySeeAsync(update.OwnerUserId))
+        // The owner's and the sharees' list pages listen to their user groups (masters follow members' deployments on
+        // their details pages, through the deployment group).
+        var sharees = await scope.ServiceProvider.GetRequiredService<PlatformDbContext>().DeploymentShares.AsNoTracking()
+            .Where(s => s.DeploymentId == deploymentId).Select(s => s.UserId).ToListAsync(ct);
+        foreach (var userId in sharees.Prepend(update.OwnerUserId).Distinct())
         {
-            await hub.Clients.Group(LiveHub.UserGroup(update.OwnerUserId)).SendAsync("deployment", update, ct);
+            if (await MaySeeAsync(userId))
+            {
+                await hub.Clients.Group(LiveHub.UserGroup(userId)).SendAsync("deployment", update, ct);
+            }
         }
 
         var group = LiveHub.DeploymentGroup(deploymentId);
