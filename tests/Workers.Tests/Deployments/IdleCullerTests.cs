@@ -73,7 +73,11 @@ public sealed class IdleCullerTests : IAsyncLifetime
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", $"token {token}");
         await socket.ConnectAsync(new Uri($"{root.Replace("http://", "ws://")}api/kernels/{kernel.GetProperty("id").GetString()}/channels"), CancellationToken.None);
-        await ExecuteAsync(socket, "import time; time.sleep(14)");
+        // A kernel still starting can miss a request sent too early, so it is asked until it answers first.
+        await WaitForKernelReplyAsync(socket);
+        var running = await ExecuteAsync(socket, "import time; time.sleep(14)");
+        await ReceiveAsync(socket, m => m.GetProperty("msg_type").GetString() == "execute_input" && ParentOf(m) == running,
+            failure: "the kernel never began running the code");
         await WaitForKernelBusyAsync(jupyter, root);
 
         // Culling on for the account: 4 "minutes" idle, warned 2 before.
@@ -137,18 +141,84 @@ public sealed class IdleCullerTests : IAsyncLifetime
 
     private string ServiceToken(Deployment d) => _workers.Services.GetRequiredService<WorkloadSpecs>().ServiceTokenOf(d)!;
 
-    private static async Task ExecuteAsync(ClientWebSocket socket, string code)
+    private static Task<string> ExecuteAsync(ClientWebSocket socket, string code) => SendAsync(socket, "execute_request",
+        new { code, silent = false, store_history = false, user_expressions = new { }, allow_stdin = false, stop_on_error = true });
+
+    private static async Task<string> SendAsync(ClientWebSocket socket, string type, object content)
     {
+        var id = Guid.NewGuid().ToString("N");
         var message = JsonSerializer.Serialize(new
         {
-            header = new { msg_id = Guid.NewGuid().ToString("N"), username = "test", session = Guid.NewGuid().ToString("N"), msg_type = "execute_request", version = "5.3", date = DateTimeOffset.UtcNow.ToString("O") },
+            header = new { msg_id = id, username = "test", session = Guid.NewGuid().ToString("N"), msg_type = type, version = "5.3", date = DateTimeOffset.UtcNow.ToString("O") },
             parent_header = new { },
             metadata = new { },
-            content = new { code, silent = false, store_history = false, user_expressions = new { }, allow_stdin = false, stop_on_error = true },
+            content,
             channel = "shell",
             buffers = Array.Empty<object>(),
         });
         await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, CancellationToken.None);
+        return id;
+    }
+
+    private static string? ParentOf(JsonElement message) =>
+        message.TryGetProperty("parent_header", out var parent) && parent.TryGetProperty("msg_id", out var id) ? id.GetString() : null;
+
+    /// <summary>
+    /// Asks kernel_info every second until one is answered (a socket's receive cannot be cancelled without aborting it,
+    /// so the asking runs beside one reader).
+    /// </summary>
+    private static async Task WaitForKernelReplyAsync(ClientWebSocket socket)
+    {
+        var asked = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        using var answered = new CancellationTokenSource();
+        var asking = Task.Run(async () =>
+        {
+            while (!answered.IsCancellationRequested)
+            {
+                asked[await SendAsync(socket, "kernel_info_request", new { })] = true;
+                await Task.Delay(1000, answered.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        });
+        try
+        {
+            await ReceiveAsync(socket, m => m.GetProperty("msg_type").GetString() == "kernel_info_reply" && ParentOf(m) is { } p && asked.ContainsKey(p),
+                TimeSpan.FromSeconds(60), "the kernel never answered kernel_info_request");
+        }
+        finally
+        {
+            answered.Cancel();
+            await asking;
+        }
+    }
+
+    /// <summary>Reads kernel messages until one matches, failing the test when none does in time.</summary>
+    private static async Task ReceiveAsync(ClientWebSocket socket, Func<JsonElement, bool> match, TimeSpan? within = null, string? failure = null)
+    {
+        using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(20));
+        var buffer = new byte[1 << 16];
+        try
+        {
+            while (true)
+            {
+                using var text = new MemoryStream();
+                WebSocketReceiveResult received;
+                do
+                {
+                    received = await socket.ReceiveAsync(buffer, timeout.Token);
+                    text.Write(buffer, 0, received.Count);
+                }
+                while (!received.EndOfMessage);
+
+                if (received.MessageType == WebSocketMessageType.Text && match(JsonDocument.Parse(text.ToArray()).RootElement))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail(failure ?? "the kernel did not send the expected message in time");
+        }
     }
 
     private static async Task WaitForKernelBusyAsync(HttpClient jupyter, string root)
