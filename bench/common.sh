@@ -10,7 +10,8 @@ start_platform() {
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   ASPNETCORE_ENVIRONMENT=Production dotnet AppHost/bin/Release/net10.0/Platform.AppHost.dll --data-dir "$WORK/data" --port "$PORT" >"$LOG" 2>&1 &
   APPHOST=$!
-  trap 'kill -TERM "$APPHOST" 2>/dev/null; wait "$APPHOST" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  # IDEs outlive the platform by design (adopted on the next start): a bench's own, under $WORK, are ended with it.
+  trap 'kill -TERM "$APPHOST" 2>/dev/null; wait "$APPHOST" 2>/dev/null || true; pkill -f "$WORK/" 2>/dev/null || true; rm -rf "$WORK"' EXIT
   # READY_TIMEOUT_S (default 120) and AppHost__HealthTimeoutSeconds (each service, default 60) stretch on a busy machine.
   for _ in $(seq 1 $((${READY_TIMEOUT_S:-120} * 2))); do grep -q "Platform is ready" "$LOG" && break; sleep 0.5; done
   grep -q "Platform is ready" "$LOG" || { echo "platform did not start:"; tail -40 "$LOG"; exit 1; }
