@@ -28,8 +28,11 @@ public enum ModuleService
     Api,
 }
 
-/// <summary>Container images per hardware (for the container backends), with the tags a user may pick.</summary>
-public sealed record ModuleImages(string? Cpu, string? Gpu, IReadOnlyList<string> Tags);
+/// <summary>
+/// Container images per hardware (for the container backends), with the tags a user may pick. <c>Custom</c> ("Run your
+/// own image"): the user names the image at deploy time; it runs under its own entrypoint.
+/// </summary>
+public sealed record ModuleImages(string? Cpu, string? Gpu, IReadOnlyList<string> Tags, bool Custom = false);
 
 /// <summary>What a deployment asks for by default and the most it may ask for (the admin's limits apply on top).</summary>
 public sealed record ModuleResources(ResourceRequest Default, ResourceRequest Max);

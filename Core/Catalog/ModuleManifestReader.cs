@@ -133,12 +133,13 @@ public static partial class ModuleManifestReader
 
         var apiCommand = Command(d.Commands?.Api, "commands.api", errors);
         var trainCommand = Command(d.Commands?.Train, "commands.train", errors);
-        if (services.Contains(ModuleService.Api) && apiCommand is null)
+        var images = d.Images ?? new ImagesDocument(null, null, null, null);
+        var custom = images.Custom == true;
+        if (services.Contains(ModuleService.Api) && apiCommand is null && !custom)
         {
             errors.Add("the api service needs commands.api: the command that starts the module's HTTP API.");
         }
 
-        var images = d.Images ?? new ImagesDocument(null, null, null);
         var imageTags = images.Tags is { Count: > 0 } t ? t : ["latest"];
         foreach (var tag in imageTags.Where(x => string.IsNullOrWhiteSpace(x) || x.Length > 128 || x.Any(char.IsWhiteSpace)))
         {
@@ -147,7 +148,7 @@ public static partial class ModuleManifestReader
 
         var resources = Resources(d.Resources, errors);
         return new ModuleManifest(d.Name ?? "", d.Title?.Trim() ?? "", d.Summary?.Trim() ?? "", readme, tags.Distinct().ToList(), services,
-            new ModuleImages(Blank(images.Cpu), Blank(images.Gpu), imageTags.Distinct().ToList()), resources,
+            new ModuleImages(Blank(images.Cpu), Blank(images.Gpu), imageTags.Distinct().ToList(), custom), resources,
             new ModuleCommands(apiCommand, trainCommand));
     }
 
@@ -220,7 +221,7 @@ public static partial class ModuleManifestReader
         string? Name, string? Title, string? Summary, IReadOnlyList<string>? Tags, IReadOnlyList<string>? Services,
         ImagesDocument? Images, ResourcesDocument? Resources, CommandsDocument? Commands);
 
-    private sealed record ImagesDocument(string? Cpu, string? Gpu, IReadOnlyList<string>? Tags);
+    private sealed record ImagesDocument(string? Cpu, string? Gpu, IReadOnlyList<string>? Tags, bool? Custom);
 
     private sealed record ResourcesDocument(ResourceRequest? Default, ResourceRequest? Max);
 

@@ -17,7 +17,8 @@ public sealed record CreateDeploymentRequest(
     int? DiskGiB,
     string? Template,
     IReadOnlyList<string>? Datasets,
-    string? Password);
+    string? Password,
+    string? Image = null);
 
 /// <summary>
 /// A deployment as its owner sees it: never the password nor the workload's token. <see cref="Access"/> says what the
@@ -49,7 +50,8 @@ public sealed record DeploymentResponse(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? StoppedAt,
-    string Access = "owner");
+    string Access = "owner",
+    string? Image = null);
 
 public sealed record DeploymentEventResponse(long Id, DateTimeOffset At, string State, string Message);
 
@@ -72,7 +74,8 @@ public sealed record DeploymentSpecResponse(
     string BaseUrl,
     IReadOnlyList<string>? Command,
     IReadOnlyDictionary<string, string> Environment,
-    bool PasswordSet);
+    bool PasswordSet,
+    string? Image = null);
 
 public sealed record CreateDeploymentShareRequest(string? Email);
 

@@ -69,7 +69,7 @@ public sealed partial class DeploymentService(
         var spec = specs.Build(d, request.Password ?? "", "(made when the deployment starts)", "(made when the deployment starts)");
         return new DeploymentSpecResponse(spec.Name, d.Module, Wire(d.Service), d.Backend, d.ImageTag, d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB,
             Wire(d.Template), d.Datasets, spec.BaseUrl, spec.Service == ModuleService.Api ? spec.ApiCommand : null, spec.Environment,
-            PasswordSet: !string.IsNullOrEmpty(request.Password));
+            PasswordSet: !string.IsNullOrEmpty(request.Password), Image: spec.Image);
     }
 
     /// <summary>
@@ -220,6 +220,42 @@ public sealed partial class DeploymentService(
         return true;
     }
 
+    public const int ImageMaxLength = 300;
+
+    /// <summary>
+    /// "Run your own image": a module with <c>images.custom</c> takes the image the user names (required, a well-formed
+    /// reference), and only on a container backend; every other module runs its own image and takes none.
+    /// </summary>
+    private void ValidateImage(ModuleManifest module, string? image, FieldErrors errors)
+    {
+        image = image?.Trim();
+        if (!module.Images.Custom)
+        {
+            if (!string.IsNullOrEmpty(image))
+            {
+                errors.Add("image", $"'{module.Title}' runs its own image; only \"Run your own image\" takes one.");
+            }
+
+            return;
+        }
+
+        if (string.IsNullOrEmpty(image))
+        {
+            errors.Add("image", "Name the image to run, such as registry.example.org/team/model:1.2.");
+        }
+        else if (image.Length > ImageMaxLength || !ImageReference().IsMatch(image))
+        {
+            errors.Add("image", $"'{(image.Length > 60 ? image[..60] + "…" : image)}' is not an image reference (registry/name:tag or name@sha256:digest, lower-case name).");
+        }
+        else if (specs.BackendName == "process")
+        {
+            errors.Add("image", "Running your own image needs a container backend; this platform runs deployments as local processes (Compute:Backend=process).");
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^([a-zA-Z0-9.-]+(:[0-9]{1,5})?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$")]
+    private static partial System.Text.RegularExpressions.Regex ImageReference();
+
     private async Task<Result<Deployment>> ValidateAsync(Guid userId, CreateDeploymentRequest request, CancellationToken ct)
     {
         var accountId = request.AccountId ?? (await accounts.GetCurrentAsync(userId, ct))?.Id;
@@ -292,6 +328,8 @@ public sealed partial class DeploymentService(
             {
                 errors.Add("imageTag", $"The module offers the image tags {string.Join(", ", module.Images.Tags)}.");
             }
+
+            ValidateImage(module, request.Image, errors);
         }
 
         var password = request.Password ?? "";
@@ -316,6 +354,7 @@ public sealed partial class DeploymentService(
             Description = description,
             Service = service,
             ImageTag = string.IsNullOrEmpty(request.ImageTag) ? null : request.ImageTag,
+            Image = module.Images.Custom ? request.Image!.Trim() : null,
             Cpus = resources.Cpus,
             Gpus = resources.Gpus,
             MemoryMiB = resources.MemoryMiB,
@@ -432,5 +471,5 @@ public sealed partial class DeploymentService(
     public static DeploymentResponse ToResponse(Deployment d, string access) => new(
         d.Id, d.AccountId, d.OwnerUserId, d.Module, d.Title, d.Description, Wire(d.Service), d.ImageTag, d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB,
         Wire(d.Template), d.Datasets, Wire(d.Desired), Wire(d.Observed), d.Reason, d.Generation, d.ObservedGeneration, d.Backend,
-        WorkloadSpec.BaseUrlFor(d.Id), d.CreatedAt, d.UpdatedAt, d.StartedAt, d.StoppedAt, access);
+        WorkloadSpec.BaseUrlFor(d.Id), d.CreatedAt, d.UpdatedAt, d.StartedAt, d.StoppedAt, access, d.Image);
 }

@@ -82,6 +82,9 @@ public sealed class Deployment
     /// </summary>
     public string? ServiceTokenProtected { get; set; }
 
+    /// <summary>The image the user named ("Run your own image"); null for modules that bring their own.</summary>
+    public string? Image { get; set; }
+
     public DateTimeOffset? NextCheckAt { get; set; }
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseUntil { get; set; }

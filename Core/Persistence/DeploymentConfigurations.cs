@@ -15,6 +15,7 @@ internal sealed class DeploymentConfiguration : IEntityTypeConfiguration<Deploym
         b.Property(d => d.Description).HasMaxLength(4000);
         b.Property(d => d.Service).HasConversion<string>().HasMaxLength(16);
         b.Property(d => d.ImageTag).HasMaxLength(100);
+        b.Property(d => d.Image).HasMaxLength(300);
         b.Property(d => d.Template).HasConversion<string>().HasMaxLength(16);
         b.Property(d => d.Desired).HasConversion<string>().HasMaxLength(16);
         b.Property(d => d.Observed).HasConversion<string>().HasMaxLength(16);

@@ -17,7 +17,7 @@ public sealed class CatalogApiTests(ApiFactory factory) : IClassFixture<ApiFacto
         var visitor = factory.CreateClient();
 
         var all = await visitor.GetFromJsonAsync<JsonElement>("/api/v1/catalog/modules");
-        Assert.Equal(["demo-classifier", "development"], all.EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+        Assert.Equal(["custom-image", "demo-classifier", "development"], all.EnumerateArray().Select(m => m.GetProperty("name").GetString()));
         var development = all.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "development");
         Assert.Equal("Development environment", development.GetProperty("title").GetString());
         Assert.Equal(["jupyter", "vscode"], development.GetProperty("services").EnumerateArray().Select(s => s.GetString()));

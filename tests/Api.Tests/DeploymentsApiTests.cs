@@ -58,6 +58,25 @@ public sealed class DeploymentsApiTests(StaticCatalogApiFactory factory) : IClas
     }
 
     [Fact]
+    public async Task RunYourOwnImage_NeedsAWellFormedImage_AndAContainerBackend()
+    {
+        var user = await factory.CreateUserAsync();
+        async Task<string[]> ImageErrorsAsync(object body) =>
+            (await (await user.Client.PostAsJsonAsync("/api/v1/deployments", body)).AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("image");
+
+        Assert.Equal(["Name the image to run, such as registry.example.org/team/model:1.2."],
+            await ImageErrorsAsync(new { module = "custom-image", title = "Mine", service = "api" }));
+        Assert.Contains("is not an image reference", (await ImageErrorsAsync(new { module = "custom-image", title = "Mine", service = "api", image = "My Image!!" }))[0]);
+        // Well formed, but the platform runs local processes here (Compute:Backend=process).
+        Assert.Equal(["Running your own image needs a container backend; this platform runs deployments as local processes (Compute:Backend=process)."],
+            await ImageErrorsAsync(new { module = "custom-image", title = "Mine", service = "api", image = "registry.example.org:5000/team/model:1.2" }));
+        // Other modules bring their own image.
+        Assert.Equal(["'Development environment' runs its own image; only \"Run your own image\" takes one."],
+            await ImageErrorsAsync(new { module = "development", title = "Mine", password = Password, image = "registry.example.org/team/model:1.2" }));
+        Assert.Equal(0, (await user.Client.GetFromJsonAsync<JsonElement>("/api/v1/deployments")).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task Create_ReportsEveryBadField_BesideItsName()
     {
         var user = await factory.CreateUserAsync();

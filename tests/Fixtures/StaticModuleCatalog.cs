@@ -21,7 +21,14 @@ public sealed class StaticModuleCatalog(params ModuleManifest[] modules) : IModu
         new ModuleResources(new ResourceRequest(1, 0, 512, 1), new ResourceRequest(2, 0, 1024, 5)),
         new ModuleCommands(["python3", "-c", "import http.server, os; http.server.ThreadingHTTPServer(('127.0.0.1', int(os.environ['PORT'])), http.server.SimpleHTTPRequestHandler).serve_forever()"], null));
 
-    public static StaticModuleCatalog Default { get; } = new(Development, EchoApi);
+    /// <summary>"Run your own image": the user names the image; it serves an API under its own entrypoint.</summary>
+    public static ModuleManifest OwnImage { get; } = new(
+        "custom-image", "Run your own image", "Your image, your API", "# Run your own image", ["custom"],
+        [ModuleService.Api], new ModuleImages(null, null, ["latest"], Custom: true),
+        new ModuleResources(new ResourceRequest(1, 0, 1024, 2), new ResourceRequest(2, 0, 4096, 10)),
+        new ModuleCommands(null, null));
+
+    public static StaticModuleCatalog Default { get; } = new(Development, EchoApi, OwnImage);
 
     public CatalogSnapshot Current { get; } = new(modules, [], DateTimeOffset.UnixEpoch, "tests");
 

@@ -22,6 +22,9 @@ public sealed record WorkloadSpec(
     /// <summary>The container image for the requested hardware and tag (container backends); null when the module names none.</summary>
     public string? Image { get; init; }
 
+    /// <summary>The image is the user's own ("Run your own image"): it runs under its own entrypoint and command.</summary>
+    public bool OwnImage { get; init; }
+
     /// <summary>Who the workload belongs to, for the labels container backends put on it.</summary>
     public Guid OwnerUserId { get; init; }
 

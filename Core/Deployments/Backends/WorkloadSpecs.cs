@@ -52,7 +52,8 @@ public sealed class WorkloadSpecs(IModuleCatalog catalog, IDataProtectionProvide
         return new WorkloadSpec(d.Id, d.Module, d.Service, new ResourceRequest(d.Cpus, d.Gpus, d.MemoryMiB, d.DiskGiB), d.Template,
             d.Datasets, module?.Commands.Api, password, environment, serviceToken, mounts ?? [])
         {
-            Image = module is null ? null : ImageOf(module.Images, d.Gpus, d.ImageTag),
+            Image = d.Image ?? (module is null ? null : ImageOf(module.Images, d.Gpus, d.ImageTag)),
+            OwnImage = d.Image is not null,
             OwnerUserId = d.OwnerUserId,
             AccountId = d.AccountId,
         };

@@ -95,6 +95,9 @@ public sealed class NewModel(DeploymentService deployments, IModuleCatalog catal
 
         public string? ImageTag { get; set; }
 
+        /// <summary>"Run your own image": the image to run.</summary>
+        public string? Image { get; set; }
+
         // Numbers arrive as text so that "abc" is answered beside the field rather than lost by model binding.
         public string? Cpus { get; set; }
 
@@ -115,7 +118,7 @@ public sealed class NewModel(DeploymentService deployments, IModuleCatalog catal
             null, Module, Title, Description, Service, string.IsNullOrWhiteSpace(ImageTag) ? null : ImageTag,
             Number(Cpus), Number(Gpus), (int?)Whole(MemoryMiB), (int?)Whole(DiskGiB), Template,
             (Datasets ?? "").Split([',', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            Password);
+            Password, string.IsNullOrWhiteSpace(Image) ? null : Image.Trim());
 
         // Unparseable numbers become -1, which Core refuses with its range message beside the field.
         private static double? Number(string? text) =>

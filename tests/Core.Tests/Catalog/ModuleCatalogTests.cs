@@ -18,7 +18,13 @@ public sealed class ModuleCatalogTests : IDisposable
         var snapshot = catalog.Current;
 
         Assert.Empty(snapshot.Errors);
-        Assert.Equal(["demo-classifier", "development"], snapshot.Modules.Select(m => m.Name));
+        Assert.Equal(["custom-image", "demo-classifier", "development"], snapshot.Modules.Select(m => m.Name));
+        var own = catalog.Find("custom-image")!;
+        Assert.Equal("Run your own image", own.Title);
+        Assert.True(own.Images.Custom);
+        Assert.Null(own.Images.Cpu);
+        Assert.Equal([ModuleService.Api], own.Services);
+        Assert.Null(own.Commands.Api);
         var development = catalog.Find("development")!;
         Assert.Equal("Development environment", development.Title);
         Assert.Equal([ModuleService.Jupyter, ModuleService.VsCode], development.Services);

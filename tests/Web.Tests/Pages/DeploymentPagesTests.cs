@@ -57,6 +57,28 @@ public sealed class DeploymentPagesTests(WebAppFixture app) : IClassFixture<WebA
     }
 
     [Fact]
+    public async Task NewForm_ForYourOwnImage_AsksForTheImage_AndSaysWhyItCannotRunHere()
+    {
+        var browser = await app.NewUserAsync();
+        var form = await browser.GetAsync("/Deployments/New?module=custom-image");
+        Assert.Equal(HttpStatusCode.OK, form.Status);
+        Assert.Contains("name=\"Input.Image\"", form.Html);
+        Assert.DoesNotContain("name=\"Input.ImageTag\"", form.Html);
+
+        var fields = new[]
+        {
+            ("Input.Module", "custom-image"), ("Input.Service", "api"), ("Input.Title", "My API"), ("Input.Template", "default"),
+            ("Input.Image", ""),
+        };
+        var missing = await browser.PostAsync("/Deployments/New", fields.Select(f => KeyValuePair.Create(f.Item1, f.Item2)), "/Deployments/New?module=custom-image");
+        Assert.Contains("Name the image to run", missing.FieldError("Input.Image"));
+        var onProcesses = await browser.PostAsync("/Deployments/New",
+            fields.Select(f => f.Item1 == "Input.Image" ? (f.Item1, "registry.example.org/team/model:1.2") : f).Select(f => KeyValuePair.Create(f.Item1, f.Item2)),
+            "/Deployments/New?module=custom-image");
+        Assert.Contains("needs a container backend", onProcesses.FieldError("Input.Image"));
+    }
+
+    [Fact]
     public async Task DetailsPage_SharesByEmail_ShowsTheShare_AndTheShareeSeesItWithoutButtonsToChangeIt()
     {
         var owner = await app.NewUserAsync();

@@ -157,6 +157,40 @@ public sealed class DockerDeploymentTests : IDisposable
     }
 
     [Fact]
+    public async Task YourOwnImage_RunsUnderItsOwnCommand_AndAnswersUnderItsBasePath()
+    {
+        var engine = await PodmanEngine.GetAsync();
+        await using var host = new DeploymentHost(await DeploymentHost.NewDatabaseAsync("dockerownimage"), _workspaces, new Dictionary<string, string>
+        {
+            ["Compute:Backend"] = DockerBackend.BackendName,
+            ["Compute:Docker:Socket"] = engine.Socket,
+        });
+        _ = host.Server;
+        var userId = await host.CreateUserAsync("ola");
+        var request = new Platform.Core.Deployments.CreateDeploymentRequest(null, "custom-image", "My API", null, "api", null, null, null, null, null, null, null, null,
+            Image: PodmanEngine.DemoClassifierImage);
+        var id = DeploymentHost.Ok(await host.WithServiceAsync(s => s.CreateAsync(userId, request))).Value!.Id;
+        try
+        {
+            var running = await host.WaitForAsync(id, d => d.Observed is ObservedState.Running or ObservedState.Failed, TimeSpan.FromMinutes(3));
+            Assert.True(running.Observed == ObservedState.Running, running.Reason);
+            Assert.Equal(PodmanEngine.DemoClassifierImage, running.Image);
+
+            // The image's own CMD runs (no command was given), told its port and base path.
+            var (code, inspected) = await PodmanEngine.PodmanAsync("inspect", "--format", "{{json .Config.Cmd}} {{.Config.Image}}", WorkloadSpec.NameFor(id));
+            Assert.True(code == 0, inspected);
+            Assert.Contains("\"demo_classifier\"", inspected, StringComparison.Ordinal);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            using var response = await http.GetAsync(running.Address + WorkloadSpec.BaseUrlFor(id));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            await host.Services.GetRequiredService<DockerBackend>().DeleteAsync(id, null, default);
+        }
+    }
+
+    [Fact]
     public async Task StartingTwice_AdoptsTheRunningContainer_NeverMakingASecond()
     {
         var engine = await PodmanEngine.GetAsync();

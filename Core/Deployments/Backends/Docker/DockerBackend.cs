@@ -207,7 +207,8 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
         return new JsonObject
         {
             ["Image"] = image,
-            [spec.Service == ModuleService.Jupyter ? "Entrypoint" : "Cmd"] = new JsonArray(command.Select(c => (JsonNode?)c).ToArray()),
+            // An image of the user's own with no command given runs its own CMD (an empty Cmd would replace it).
+            [spec.Service == ModuleService.Jupyter ? "Entrypoint" : "Cmd"] = command.Count > 0 ? new JsonArray(command.Select(c => (JsonNode?)c).ToArray()) : null,
             ["Env"] = new JsonArray(environment.Select(e => (JsonNode?)$"{e.Key}={e.Value}").ToArray()),
             ["Labels"] = new JsonObject(Labels(spec).Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
             ["WorkingDir"] = workspace,
@@ -253,7 +254,7 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
 
     private static List<string> ApiCommand(WorkloadSpec spec, Dictionary<string, string> environment)
     {
-        if (spec.ApiCommand is not { Count: > 0 } command)
+        if (spec.ApiCommand is not { Count: > 0 } command && !spec.OwnImage)
         {
             throw new WorkloadException($"The module '{spec.Module}' has no API command.");
         }
@@ -262,7 +263,7 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
         environment["HOST"] = "0.0.0.0";
         environment["PORT"] = ServicePort.ToString(CultureInfo.InvariantCulture);
         environment["BASE_PATH"] = spec.BaseUrl;
-        return [.. command];
+        return spec.ApiCommand is { Count: > 0 } given ? [.. given] : [];
     }
 
     private static Dictionary<string, string> Labels(WorkloadSpec spec) => new(StringComparer.Ordinal)
