@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Platform.Tests.Fixtures;
 
 namespace Platform.AppHost.Tests;
 
@@ -60,27 +60,16 @@ public sealed partial class JupyterThroughTheFrontDoor(PlatformSession session, 
         var address = new UriBuilder(new Uri(session.Http.BaseAddress!, $"{Base}api/kernels/{kernelId}/channels?session_id={sessionId}")) { Scheme = "ws" }.Uri;
         await socket.ConnectAsync(address, cancel.Token);
 
-        var messageId = Guid.NewGuid().ToString("N");
-        var request = new
-        {
-            header = new { msg_id = messageId, username = "e2e", session = sessionId, msg_type = "execute_request", version = "5.3", date = DateTimeOffset.UtcNow.ToString("O") },
-            parent_header = new { },
-            metadata = new { },
-            content = new { code, silent = false, store_history = true, user_expressions = new { }, allow_stdin = false, stop_on_error = true },
-            channel = "shell",
-            buffers = Array.Empty<object>(),
-        };
-        await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(request), WebSocketMessageType.Text, endOfMessage: true, cancel.Token);
+        var messageId = await JupyterKernelSocket.SendAsync(socket, "execute_request",
+            new { code, silent = false, store_history = true, user_expressions = new { }, allow_stdin = false, stop_on_error = true }, sessionId, cancel.Token);
 
         var seen = new List<string>();
         while (true)
         {
-            var message = await ReceiveAsync(socket, cancel.Token);
-            using var json = JsonDocument.Parse(message);
-            var root = json.RootElement;
-            var type = root.GetProperty("header").GetProperty("msg_type").GetString();
+            var root = await JupyterKernelSocket.ReceiveAsync(socket, cancel.Token);
+            var type = JupyterKernelSocket.TypeOf(root);
             seen.Add($"{root.GetProperty("channel").GetString()}/{type}");
-            if (root.GetProperty("parent_header").TryGetProperty("msg_id", out var parent) && parent.GetString() == messageId)
+            if (JupyterKernelSocket.ParentOf(root) == messageId)
             {
                 if (type == "execute_result")
                 {
@@ -94,21 +83,6 @@ public sealed partial class JupyterThroughTheFrontDoor(PlatformSession session, 
 
             Assert.True(seen.Count < 100, "no execute_result among: " + string.Join(", ", seen));
         }
-    }
-
-    private static async Task<string> ReceiveAsync(ClientWebSocket socket, CancellationToken ct)
-    {
-        var buffer = new byte[64 * 1024];
-        using var message = new MemoryStream();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, ct);
-            Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
-            message.Write(buffer, 0, result.Count);
-        }
-        while (!result.EndOfMessage);
-        return Encoding.UTF8.GetString(message.ToArray());
     }
 
     private string Xsrf() =>

@@ -1,13 +1,13 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Deployments;
 using Platform.Core.Deployments.Backends;
 using Platform.Core.Persistence;
+using Platform.Tests.Fixtures;
 
 namespace Platform.Workers.Tests.Deployments;
 
@@ -76,7 +76,7 @@ public sealed class IdleCullerTests : IAsyncLifetime
         // A kernel still starting can miss a request sent too early, so it is asked until it answers first.
         await WaitForKernelReplyAsync(socket);
         var running = await ExecuteAsync(socket, "import time; time.sleep(14)");
-        await ReceiveAsync(socket, m => m.GetProperty("msg_type").GetString() == "execute_input" && ParentOf(m) == running,
+        await ReceiveAsync(socket, m => JupyterKernelSocket.TypeOf(m) == "execute_input" && JupyterKernelSocket.ParentOf(m) == running,
             failure: "the kernel never began running the code");
         await WaitForKernelBusyAsync(jupyter, root);
 
@@ -141,27 +141,8 @@ public sealed class IdleCullerTests : IAsyncLifetime
 
     private string ServiceToken(Deployment d) => _workers.Services.GetRequiredService<WorkloadSpecs>().ServiceTokenOf(d)!;
 
-    private static Task<string> ExecuteAsync(ClientWebSocket socket, string code) => SendAsync(socket, "execute_request",
+    private static Task<string> ExecuteAsync(ClientWebSocket socket, string code) => JupyterKernelSocket.SendAsync(socket, "execute_request",
         new { code, silent = false, store_history = false, user_expressions = new { }, allow_stdin = false, stop_on_error = true });
-
-    private static async Task<string> SendAsync(ClientWebSocket socket, string type, object content)
-    {
-        var id = Guid.NewGuid().ToString("N");
-        var message = JsonSerializer.Serialize(new
-        {
-            header = new { msg_id = id, username = "test", session = Guid.NewGuid().ToString("N"), msg_type = type, version = "5.3", date = DateTimeOffset.UtcNow.ToString("O") },
-            parent_header = new { },
-            metadata = new { },
-            content,
-            channel = "shell",
-            buffers = Array.Empty<object>(),
-        });
-        await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, CancellationToken.None);
-        return id;
-    }
-
-    private static string? ParentOf(JsonElement message) =>
-        message.TryGetProperty("parent_header", out var parent) && parent.TryGetProperty("msg_id", out var id) ? id.GetString() : null;
 
     /// <summary>
     /// Asks kernel_info every second until one is answered (a socket's receive cannot be cancelled without aborting it,
@@ -175,13 +156,13 @@ public sealed class IdleCullerTests : IAsyncLifetime
         {
             while (!answered.IsCancellationRequested)
             {
-                asked[await SendAsync(socket, "kernel_info_request", new { })] = true;
+                asked[await JupyterKernelSocket.SendAsync(socket, "kernel_info_request", new { })] = true;
                 await Task.Delay(1000, answered.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         });
         try
         {
-            await ReceiveAsync(socket, m => m.GetProperty("msg_type").GetString() == "kernel_info_reply" && ParentOf(m) is { } p && asked.ContainsKey(p),
+            await ReceiveAsync(socket, m => JupyterKernelSocket.TypeOf(m) == "kernel_info_reply" && JupyterKernelSocket.ParentOf(m) is { } p && asked.ContainsKey(p),
                 TimeSpan.FromSeconds(60), "the kernel never answered kernel_info_request");
         }
         finally
@@ -195,24 +176,10 @@ public sealed class IdleCullerTests : IAsyncLifetime
     private static async Task ReceiveAsync(ClientWebSocket socket, Func<JsonElement, bool> match, TimeSpan? within = null, string? failure = null)
     {
         using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(20));
-        var buffer = new byte[1 << 16];
         try
         {
-            while (true)
+            while (!match(await JupyterKernelSocket.ReceiveAsync(socket, timeout.Token)))
             {
-                using var text = new MemoryStream();
-                WebSocketReceiveResult received;
-                do
-                {
-                    received = await socket.ReceiveAsync(buffer, timeout.Token);
-                    text.Write(buffer, 0, received.Count);
-                }
-                while (!received.EndOfMessage);
-
-                if (received.MessageType == WebSocketMessageType.Text && match(JsonDocument.Parse(text.ToArray()).RootElement))
-                {
-                    return;
-                }
             }
         }
         catch (OperationCanceledException)
