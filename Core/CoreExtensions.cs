@@ -68,6 +68,14 @@ public static class CoreExtensions
             sp.GetRequiredService<Deployments.Backends.WorkloadSpecs>(), sp.GetRequiredService<Limits.LimitService>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Deployments.DatasetMounts>()));
         services.AddSingleton(Deployments.DatasetCacheOptions.From(configuration));
+        // Jobs: the batch backends every process may ask (Api for capacity and previews, Workers to run replicas); new
+        // jobs go to Compute:Backend, like deployments.
+        services.AddSingleton(Jobs.Backends.ProcessBatchBackend.OptionsFrom(configuration));
+        services.AddSingleton<Jobs.Backends.ProcessBatchBackend>();
+        services.AddSingleton<Jobs.Backends.IBatchBackend>(sp => sp.GetRequiredService<Jobs.Backends.ProcessBatchBackend>());
+        services.AddSingleton(sp => new Jobs.Backends.BatchBackends(sp.GetServices<Jobs.Backends.IBatchBackend>(),
+            configuration["Compute:Backend"] is { Length: > 0 } backend ? backend : Deployments.Backends.ProcessBackend.BackendName));
+        services.AddScoped<Jobs.JobService>();
         services.AddScoped<Deployments.DatasetMounts>();
         services.AddObjectStore(configuration);
         services.AddModuleCatalog(configuration);

@@ -11,6 +11,7 @@ using Platform.Api.Catalog;
 using Platform.Api.Datasets;
 using Platform.Api.Deployments;
 using Platform.Api.Infrastructure;
+using Platform.Api.Jobs;
 using Platform.Api.Limits;
 using Platform.Api.Live;
 using Platform.Api.Models;
@@ -114,6 +115,7 @@ public static class Extensions
             .MapModelsApi()
             .MapDeploymentsApi()
             .MapNotificationsApi()
+            .MapJobsApi()
             .MapLimitsApi();
         app.MapLiveHubs();
         return app;

@@ -15,6 +15,9 @@ public sealed class PlatformUser : IdentityUser<Guid>
     public int? MaxDeployments { get; set; }
     public double? MaxCpus { get; set; }
     public int? MaxGpus { get; set; }
+
+    /// <summary>The user opted in to receive notifications (jobs starting, ending, failing) by e-mail too.</summary>
+    public bool NotifyByEmail { get; set; }
 }
 
 /// <summary>A tenant: owns workloads, data and usage. Every user belongs to at least one.</summary>

@@ -10,7 +10,7 @@ namespace Platform.Core.Deployments;
 public sealed partial class DeploymentService
 {
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,99}@([1-9][0-9]{0,8}|[a-z][a-z0-9_-]{0,49})$")]
-    private static partial Regex DatasetReference();
+    internal static partial Regex DatasetReference();
 
     public const int ImageMaxLength = 300;
 
@@ -46,7 +46,7 @@ public sealed partial class DeploymentService
     }
 
     [GeneratedRegex(@"^([a-zA-Z0-9.-]+(:[0-9]{1,5})?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$")]
-    private static partial Regex ImageReference();
+    internal static partial Regex ImageReference();
 
     private async Task<Result<Deployment>> ValidateAsync(Guid userId, CreateDeploymentRequest request, CancellationToken ct)
     {

@@ -32,6 +32,13 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<DeploymentEvent> DeploymentEvents => Set<DeploymentEvent>();
     public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
     public DbSet<DeploymentShare> DeploymentShares => Set<DeploymentShare>();
+    public DbSet<Jobs.Job> Jobs => Set<Jobs.Job>();
+    public DbSet<Jobs.JobReplica> JobReplicas => Set<Jobs.JobReplica>();
+    public DbSet<Jobs.JobEvent> JobEvents => Set<Jobs.JobEvent>();
+    public DbSet<Jobs.JobLogChunk> JobLogChunks => Set<Jobs.JobLogChunk>();
+    public DbSet<Jobs.UsageSample> UsageSamples => Set<Jobs.UsageSample>();
+    public DbSet<Jobs.UsageRecord> UsageRecords => Set<Jobs.UsageRecord>();
+    public DbSet<Jobs.JobQuota> JobQuotas => Set<Jobs.JobQuota>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -197,7 +197,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
     /// version's folder differs from one start to the next when <c>@latest</c> moved); links of datasets no longer
     /// mounted go. Read-only by the folder's file modes (files 0444, folders 0555), which root ignores.
     /// </summary>
-    private static void LinkDatasets(string workspace, IReadOnlyList<WorkloadMount> mounts)
+    internal static void LinkDatasets(string workspace, IReadOnlyList<WorkloadMount> mounts)
     {
         var folder = Path.Combine(workspace, "datasets");
         if (mounts.Count == 0 && !Directory.Exists(folder))
@@ -245,7 +245,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
         return [.. command];
     }
 
-    private static (IReadOnlyList<string> Prefix, string Note) Limits(ResourceRequest resources)
+    internal static (IReadOnlyList<string> Prefix, string Note) Limits(ResourceRequest resources)
     {
         var prlimit = OnPath("prlimit");
         if (prlimit is null)
@@ -290,7 +290,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
         return record;
     }
 
-    private static async Task StopProcessAsync(ProcessRecord record)
+    internal static async Task StopProcessAsync(ProcessRecord record)
     {
         if (!IsAlive(record))
         {
@@ -321,7 +321,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
     public static bool IsAlive(ProcessRecord record) =>
         ReadStat(record.Pid) is { } stat && stat.State is not ('Z' or 'X') && stat.StartTicks == record.StartTicks;
 
-    private static long? StartTicks(int pid) => ReadStat(pid)?.StartTicks;
+    internal static long? StartTicks(int pid) => ReadStat(pid)?.StartTicks;
 
     /// <summary>/proc/{pid}/stat: the state (field 3) and the start time in clock ticks since boot (field 22).</summary>
     private static (char State, long StartTicks)? ReadStat(int pid)
@@ -394,7 +394,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
         return $"sha256:{salt}:{hash}";
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
