@@ -10,16 +10,21 @@ Quick start::
     client.models.register("./out", "digits", framework="pytorch", alias="production")
     d = client.deployments.create("development", "scratch", password="a long password")
     client.deployments.wait(d["id"], "running")
+    job = platformsdk.create_cloud_job("mnist", num_trainer=2, mem_per_trainer="1Gi", cpu_per_trainer=1,
+                                       command="python3 train.py", code_dir=".")
+    client.jobs.wait(job["id"])
 
 Inside a deployment's IDE, ``platformsdk.Client()`` needs nothing: the platform sets
 ``PLATFORM_API_URL`` and ``PLATFORM_API_KEY`` (a key that acts as the deployment's owner
-while it runs) and ``PLATFORM_DEPLOYMENT_ID``.
+while it runs) and ``PLATFORM_DEPLOYMENT_ID``. Inside a job's replicas the same holds (with ``PLATFORM_JOB_ID``), and
+``platformsdk.report_progress(0.5, "epoch 5 of 10")`` shows on the job dashboard.
 """
 
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Client, default_client, whoami
 from .datasets import Datasets, format_ref, parse_ref
 from .deployments import DeploymentFailedError, Deployments
+from .jobs import JobFailedError, Jobs, create_cloud_job, report_progress
 from .models import Models
 from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG, Config, default_config_path, load_config
 from .errors import (
@@ -46,6 +51,10 @@ __all__ = [
     "Models",
     "Deployments",
     "DeploymentFailedError",
+    "Jobs",
+    "JobFailedError",
+    "create_cloud_job",
+    "report_progress",
     "parse_ref",
     "format_ref",
     "Config",

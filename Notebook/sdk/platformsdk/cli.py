@@ -1,5 +1,5 @@
 """The ``plat`` command line: ``plat [options] whoami [--json]``, ``plat datasets ...``, ``plat models ...``
-and ``plat deployments ...``.
+and ``plat deployments ...``, ``plat jobs ...``.
 
 Exit status: 0 on success, 1 when the platform answers with an error or cannot
 be reached, 2 for usage and configuration problems (as argparse uses 2).
@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any, Dict, List, Optional, Sequence, TextIO
 
-from . import _cli_datasets, _cli_deployments, _cli_models
+from . import _cli_datasets, _cli_deployments, _cli_jobs, _cli_models
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Client
 from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG
@@ -21,6 +21,9 @@ from .errors import ConfigurationError, PlatformConnectionError, PlatformError
 EXIT_OK = 0
 EXIT_PLATFORM_ERROR = 1
 EXIT_USAGE = 2
+
+# Subcommands of "plat jobs" that take a program's argv after "--"; elsewhere "--" keeps argparse's meaning.
+_PROGRAM_COMMANDS = ("submit", "preview")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_datasets.add_parser(commands, lambda: connection_options(suppress=True))
     _cli_models.add_parser(commands, lambda: connection_options(suppress=True))
     _cli_deployments.add_parser(commands, lambda: connection_options(suppress=True))
+    _cli_jobs.add_parser(commands, lambda: connection_options(suppress=True))
     return parser
 
 
@@ -76,8 +80,17 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None, 
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     parser = build_parser()
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    # Everything after the first "--" is a program's argv (plat jobs submit NAME [options] -- python3 train.py):
+    # taken out before parsing, since argparse's subparsers do not pass "--" through.
+    program: List[str] = []
+    head = argv[:argv.index("--")] if "--" in argv else argv
+    if "--" in argv and any(head[i] == "jobs" and head[i + 1] in _PROGRAM_COMMANDS for i in range(len(head) - 1)):
+        program = argv[argv.index("--") + 1:]
+        argv = head
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        args = parser.parse_args(argv)
+        args.program = program
     except SystemExit as exc:
         # argparse exits on --help, --version and bad usage; callers get a status instead.
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE

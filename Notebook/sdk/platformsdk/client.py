@@ -17,6 +17,7 @@ from .errors import PlatformConnectionError, error_from_response
 if TYPE_CHECKING:
     from .datasets import Datasets
     from .deployments import Deployments
+    from .jobs import Jobs
     from .models import Models
 
 DEFAULT_TIMEOUT = 30.0
@@ -157,6 +158,13 @@ class Client:
         from .deployments import Deployments  # imported late, like the others
 
         return Deployments(self)
+
+    @property
+    def jobs(self) -> "Jobs":
+        """The jobs API: submit, preview, list, get, logs (with follow), stop, clone, wait; see ``platformsdk.jobs``."""
+        from .jobs import Jobs  # imported late, like the others
+
+        return Jobs(self)
 
     def whoami(self) -> Dict[str, Any]:
         """Return who the key belongs to: ``GET /api/v1/me``.
