@@ -28,7 +28,8 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
     public static ProcessBackendOptions OptionsFrom(IConfiguration configuration) => new(
         configuration["Platform:Deployments:WorkspaceRoot"] is { Length: > 0 } root ? root
         : configuration["Platform:DataDir"] is { Length: > 0 } data ? Path.Combine(data, "workspaces")
-        : Path.Combine(Path.GetTempPath(), "platform-workspaces"));
+        : Path.Combine(Path.GetTempPath(), "platform-workspaces"),
+        SdkLocation.Find(configuration));
 
     public string WorkspaceOf(Guid deploymentId) => Path.Combine(options.WorkspaceRoot, deploymentId.ToString());
 
@@ -78,6 +79,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
             ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
             ["LANG"] = "C.UTF-8",
         };
+        SdkLocation.AddTo(environment, options.SdkPath);
         var command = spec.Service switch
         {
             ModuleService.Jupyter => JupyterCommand(spec, port, workspace, config),
@@ -411,7 +413,8 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
 }
 
 /// <summary>Where the process backend keeps workspaces.</summary>
-public sealed record ProcessBackendOptions(string WorkspaceRoot);
+/// <param name="SdkPath">The folder holding <c>platformsdk</c>, put on the workloads' PYTHONPATH (null: none).</param>
+public sealed record ProcessBackendOptions(string WorkspaceRoot, string? SdkPath = null);
 
 /// <summary>The process backend's state: enough to find the process again and to tell it from a reused pid.</summary>
 public sealed record ProcessRecord(int Pid, long StartTicks, int Port, DateTimeOffset StartedAt);
