@@ -207,7 +207,7 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         // ends, and the wrapper renames it into place (atomically) once the pipe is drained, for PollAsync to find.
         const string wrapper = "log=$1; ex=$2; cap=$3; shift 3; rm -f \"$ex.tmp\"; "
             + "{ \"$@\" </dev/null 2>&1; echo $? >\"$ex.tmp\"; } | "
-            + "{ head -c \"$cap\"; if [ \"$(dd bs=1 count=1 2>/dev/null | wc -c)\" -gt 0 ]; then "
+            + "{ dd bs=65536 count=\"$cap\" iflag=count_bytes status=none; if [ \"$(dd bs=1 count=1 2>/dev/null | wc -c)\" -gt 0 ]; then "
             + "printf '\\n[log truncated at %s bytes: the job goes on]\\n' \"$cap\"; cat >/dev/null; fi; } >>\"$log\"; "
             + "[ -f \"$ex.tmp\" ] && mv \"$ex.tmp\" \"$ex\"";
         var start = new ProcessStartInfo(setsid) { WorkingDirectory = work, UseShellExecute = false };
