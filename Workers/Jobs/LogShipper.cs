@@ -30,11 +30,18 @@ public sealed class LogShipper(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await store.EnsureReadyAsync(stoppingToken);
+        var ready = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                // Inside the loop: a store that is down at start delays shipping, it does not stop Workers.
+                if (!ready)
+                {
+                    await store.EnsureReadyAsync(stoppingToken);
+                    ready = true;
+                }
+
                 await PassAsync(stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
