@@ -1,10 +1,6 @@
-using System.Text;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Platform.Core.Jobs;
 using Platform.Core.Persistence;
-using Platform.Core.Storage;
 
 namespace Platform.Web.Tests.Live;
 
@@ -87,44 +83,9 @@ public sealed class JobLiveTests(LiveFixture live) : IClassFixture<LiveFixture>
         Assert.Empty(await strangerHub.MessagesWithinAsync("JobUpdated", TimeSpan.FromSeconds(0.5)));
     }
 
-    private async Task<Guid> SubmitAsync(Person owner) =>
-        await live.WithApiAsync(async sp =>
-        {
-            var submitted = await sp.GetRequiredService<JobService>().SubmitAsync(owner.Id,
-                new SubmitJobRequest(owner.AccountId, "live", Command: ["sh", "-c", "true"]));
-            Assert.True(submitted.IsSuccess, submitted.Error?.Message);
-            return submitted.Value!.Id;
-        });
+    private Task<Guid> SubmitAsync(Person owner) => new JobLogWriter(live).SubmitAsync(owner.Id, owner.AccountId);
 
-    /// <summary>One chunk of trainer-0's log as the shipper writes it: the object, then the row and LogBytes, then NOTIFY.</summary>
-    private async Task ShipAsync(Guid jobId, string text)
-    {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        await using (var db = DatabaseMigrator.CreateContext(live.ConnectionString))
-        {
-            var replica = await db.JobReplicas.SingleAsync(r => r.JobId == jobId && r.Role == ReplicaRole.Trainer && r.Index == 0);
-            var seq = await db.JobLogChunks.CountAsync(c => c.JobId == jobId);
-            var key = JobLogService.KeyOf(jobId, replica.Label, seq);
-            await live.Api.Services.GetRequiredService<IObjectStore>().PutAsync(key, new MemoryStream(bytes), bytes.Length);
-            db.JobLogChunks.Add(new JobLogChunk
-            {
-                JobId = jobId, Role = replica.Role, Index = 0, Seq = seq, Offset = replica.LogBytes, Bytes = bytes.Length, Lines = 1,
-                ObjectKey = key, FirstAt = DateTimeOffset.UtcNow, LastAt = DateTimeOffset.UtcNow,
-            });
-            replica.LogBytes += bytes.Length;
-            await db.SaveChangesAsync();
-        }
+    private Task ShipAsync(Guid jobId, string text) => new JobLogWriter(live).ShipAsync(jobId, text);
 
-        await NotifyAsync(JobLogService.Channel, jobId.ToString());
-    }
-
-    private async Task NotifyAsync(string channel, string payload)
-    {
-        await using var connection = new NpgsqlConnection(live.ConnectionString);
-        await connection.OpenAsync();
-        await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
-        notify.Parameters.AddWithValue("channel", channel);
-        notify.Parameters.AddWithValue("payload", payload);
-        await notify.ExecuteNonQueryAsync();
-    }
+    private Task NotifyAsync(string channel, string payload) => new JobLogWriter(live).NotifyAsync(channel, payload);
 }
