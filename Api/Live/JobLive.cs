@@ -94,12 +94,19 @@ public sealed class JobLive(IHubContext<LiveHub> hub, ILogger<JobLive> logger)
 
     public async Task SendLogsAsync(IServiceProvider services, Guid jobId, CancellationToken ct)
     {
+        var logs = services.GetRequiredService<JobLogService>();
         if (!cursors.TryGetValue(jobId, out var cursor))
         {
+            // Nobody here follows it; or a subscription raced the dropping of an idle cursor: start it again, and the
+            // client fills what this message would have carried when it sees the next seq skip.
+            if (Subscriptions.Of(jobId).Count > 0)
+            {
+                await TrackAsync(logs, jobId, ct);
+            }
+
             return;
         }
 
-        var logs = services.GetRequiredService<JobLogService>();
         if (!await CheckSubscribersAsync(logs, jobId, ct))
         {
             return;

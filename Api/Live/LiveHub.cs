@@ -75,8 +75,9 @@ public sealed class LiveHub(
             throw new HubException("Job not found.");
         }
 
-        await jobLive.TrackAsync(jobLogs, jobId, Context.ConnectionAborted);
+        // Subscribed first, so the cursor started next is never dropped as idle in between.
         jobLive.Subscriptions.Add(jobId, Context.ConnectionId, userId);
+        await jobLive.TrackAsync(jobLogs, jobId, Context.ConnectionAborted);
         await Groups.AddToGroupAsync(Context.ConnectionId, JobLive.JobGroup(jobId), Context.ConnectionAborted);
         return (await JobLive.LoadAsync(db, jobId, Context.ConnectionAborted))?.Update ?? throw new HubException("Job not found.");
     }
