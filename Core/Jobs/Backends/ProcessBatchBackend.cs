@@ -200,14 +200,17 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         File.AppendAllText(log, $"--- {DateTimeOffset.UtcNow:O} {spec.Replica} starting: {string.Join(' ', spec.Command)}\n--- {note}\n");
         var setsid = ProcessBackend.OnPath("setsid") ?? throw new WorkloadException("setsid is not installed on this machine (util-linux).");
         // setsid execs the wrapper in place (the child is not a group leader), so the pid is the wrapper's, leader of a
-        // new session and group. The command's output goes through a pipe into a bounded writer: head -c copies the first
-        // MaxLogBytes bytes to the log; past them one line says so and cat drains the rest to /dev/null, so the command
-        // goes on (it never meets a closed pipe) while the disk does not fill. The exit code is the command's, not the
-        // pipeline's (sh has no pipefail): the left side of the pipe writes it to a temporary file right after the command
-        // ends, and the wrapper renames it into place (atomically) once the pipe is drained, for PollAsync to find.
+        // new session and group. The command's output goes through a pipe into a bounded writer: head -c copies exactly
+        // the first MaxLogBytes bytes to the log (under stdbuf -o0, so each read is written at once and lines show up
+        // live; dd would count partial pipe reads as blocks and stop early); past them one line says so and cat drains
+        // the rest to /dev/null, so the command goes on (it never meets a closed pipe) while the disk does not fill. The
+        // exit code is the command's, not the pipeline's (sh has no pipefail): the left side of the pipe writes it to a
+        // temporary file right after the command ends, and the wrapper renames it into place (atomically) once the pipe
+        // is drained, for PollAsync to find.
         const string wrapper = "log=$1; ex=$2; cap=$3; shift 3; rm -f \"$ex.tmp\"; "
+            + "unbuffered=; command -v stdbuf >/dev/null 2>&1 && unbuffered='stdbuf -o0'; "
             + "{ \"$@\" </dev/null 2>&1; echo $? >\"$ex.tmp\"; } | "
-            + "{ dd bs=65536 count=\"$cap\" iflag=count_bytes status=none; if [ \"$(dd bs=1 count=1 2>/dev/null | wc -c)\" -gt 0 ]; then "
+            + "{ $unbuffered head -c \"$cap\"; if [ \"$(dd bs=1 count=1 2>/dev/null | wc -c)\" -gt 0 ]; then "
             + "printf '\\n[log truncated at %s bytes: the job goes on]\\n' \"$cap\"; cat >/dev/null; fi; } >>\"$log\"; "
             + "[ -f \"$ex.tmp\" ] && mv \"$ex.tmp\" \"$ex\"";
         var start = new ProcessStartInfo(setsid) { WorkingDirectory = work, UseShellExecute = false };

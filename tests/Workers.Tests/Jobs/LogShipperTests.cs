@@ -7,7 +7,7 @@ namespace Platform.Workers.Tests.Jobs;
 /// <summary>The log shipper over a real process replica, a real PostgreSQL and a folder object store.</summary>
 public sealed class LogShipperTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task Shipper_CopiesTheReplicasOutput_ByteForByte_InChunks_AndCompletesWhenItEnds()
@@ -62,6 +62,8 @@ public sealed class LogShipperTests
         Assert.Equal(await File.ReadAllBytesAsync(rig.Backend.LogOf(rig.JobId, "trainer-0")), shipped);
         var text = Encoding.UTF8.GetString(shipped);
         Assert.DoesNotContain("garbage", text);
+        // The sequence number the crashed shipper had used was recorded later, with the right bytes in its object.
+        Assert.Contains(await rig.ChunksAsync(), c => c.Seq == next && c.Bytes > 0);
         for (var i = 0; i < 200; i++)
         {
             Assert.Single(text.Split('\n'), l => l == $"step {i}: loss 0.{i}");
