@@ -76,6 +76,7 @@ public static class CoreExtensions
         services.AddSingleton(sp => new Jobs.Backends.BatchBackends(sp.GetServices<Jobs.Backends.IBatchBackend>(),
             configuration["Compute:Backend"] is { Length: > 0 } backend ? backend : Deployments.Backends.ProcessBackend.BackendName));
         services.AddScoped<Jobs.JobService>();
+        services.AddScoped<Jobs.JobLogService>();
         services.AddScoped<Deployments.DatasetMounts>();
         services.AddObjectStore(configuration);
         services.AddModuleCatalog(configuration);

@@ -10,6 +10,7 @@ public static class LiveExtensions
         configuration.GetSection("Platform:Live").Bind(options);
         services.AddSingleton(options);
         services.AddSingleton<LiveSubscriptions>();
+        services.AddSingleton<JobLive>();
         services.AddScoped<DeploymentUpdates>();
         services.AddSingleton<LiveRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<LiveRelay>());

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Platform.Api.Authentication;
 using Platform.Core.Deployments;
+using Platform.Core.Jobs;
+using Platform.Core.Persistence;
 
 namespace Platform.Api.Live;
 
@@ -10,10 +12,15 @@ namespace Platform.Api.Live;
 /// relay sends updates of the user's own deployments and their notifications. A page showing a deployment subscribes
 /// to <c>deployment:{id}</c>, which is joined only when <see cref="DeploymentService"/> lets the caller see it: a
 /// deployment the caller may not see answers "not found", exactly as the REST API does, and nothing is joined.
-/// Server-to-client messages: <c>deployment</c> (<see cref="DeploymentUpdate"/>) and <c>notification</c>.
+/// Server-to-client messages: <c>deployment</c> (<see cref="DeploymentUpdate"/>) and <c>notification</c>; for jobs,
+/// <c>JobUpdated</c> (<see cref="JobUpdate"/>, to the owner's user group and the job's group) and <c>JobLog</c>
+/// (<see cref="JobLogMessage"/>, to the job's group), joined through <see cref="SubscribeJob"/> by the owner and the
+/// masters of the job's account only.
 /// </summary>
 [Authorize]
-public sealed class LiveHub(DeploymentService deployments, LiveSubscriptions subscriptions, DeploymentUpdates updates) : Hub
+public sealed class LiveHub(
+    DeploymentService deployments, LiveSubscriptions subscriptions, DeploymentUpdates updates, JobLive jobLive, JobLogService jobLogs, PlatformDbContext db)
+    : Hub
 {
     public const string Path = "/hubs/live";
 
@@ -30,6 +37,7 @@ public sealed class LiveHub(DeploymentService deployments, LiveSubscriptions sub
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         subscriptions.Forget(Context.ConnectionId);
+        jobLive.Forget(Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
     }
 
@@ -53,5 +61,30 @@ public sealed class LiveHub(DeploymentService deployments, LiveSubscriptions sub
     {
         subscriptions.Remove(deploymentId, Context.ConnectionId);
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, DeploymentGroup(deploymentId), Context.ConnectionAborted);
+    }
+
+    /// <summary>
+    /// Joins the job's group (its updates and its log lines as they are shipped) and answers its current state. A job the
+    /// caller may not see answers "not found", as the REST API does, and nothing is joined.
+    /// </summary>
+    public async Task<JobUpdate> SubscribeJob(Guid jobId)
+    {
+        var userId = Context.User!.UserId();
+        if (!await jobLogs.MaySeeAsync(userId, jobId, Context.ConnectionAborted))
+        {
+            throw new HubException("Job not found.");
+        }
+
+        // Subscribed first, so the cursor started next is never dropped as idle in between.
+        jobLive.Subscriptions.Add(jobId, Context.ConnectionId, userId);
+        await jobLive.TrackAsync(jobLogs, jobId, Context.ConnectionAborted);
+        await Groups.AddToGroupAsync(Context.ConnectionId, JobLive.JobGroup(jobId), Context.ConnectionAborted);
+        return (await JobLive.LoadAsync(db, jobId, Context.ConnectionAborted))?.Update ?? throw new HubException("Job not found.");
+    }
+
+    public async Task UnsubscribeJob(Guid jobId)
+    {
+        jobLive.Remove(jobId, Context.ConnectionId);
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, JobLive.JobGroup(jobId), Context.ConnectionAborted);
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Platform.Core.Deployments;
+using Platform.Core.Jobs;
 using Platform.Core.Persistence;
 
 namespace Platform.Api.Live;
@@ -15,10 +16,12 @@ namespace Platform.Api.Live;
 /// events costs one read per deployment, not ten. Every Api process runs its own relay for its own connections, so
 /// several Api processes need no SignalR backplane. Delivery is at most once: a client that reconnects (or is told
 /// <c>resync</c> after this relay lost its LISTEN connection, when notifications may have been missed) fetches the
-/// current state from the REST API.
+/// current state from the REST API. Jobs (<c>NOTIFY jobs</c> and <c>NOTIFY job_logs</c>) are coalesced the same way
+/// and sent by <see cref="JobLive"/>.
 /// </summary>
 public sealed class LiveRelay(
-    IServiceScopeFactory scopes, IHubContext<LiveHub> hub, LiveSubscriptions subscriptions, LiveRelayOptions options, ILogger<LiveRelay> logger)
+    IServiceScopeFactory scopes, IHubContext<LiveHub> hub, LiveSubscriptions subscriptions, JobLive jobLive, LiveRelayOptions options,
+    ILogger<LiveRelay> logger)
     : BackgroundService
 {
     public const string NotificationsChannel = "notifications";
@@ -27,9 +30,11 @@ public sealed class LiveRelay(
     private readonly SemaphoreSlim signal = new(0, 1);
     private HashSet<Guid> deployments = [];
     private HashSet<Guid> users = [];
+    private HashSet<Guid> jobs = [];
+    private HashSet<Guid> jobLogs = [];
     private bool resync;
 
-    /// <summary>Completes once LISTEN is in effect on both channels (again after every reconnect); for tests and health.</summary>
+    /// <summary>Completes once LISTEN is in effect on every channel (again after every reconnect); for tests and health.</summary>
     public Task Listening => listening.Task;
 
     private TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,18 +48,21 @@ public sealed class LiveRelay(
             {
                 await signal.WaitAsync(stoppingToken);
                 await Task.Delay(options.Coalesce, stoppingToken);
-                HashSet<Guid> dueDeployments, dueUsers;
+                HashSet<Guid> dueDeployments, dueUsers, dueJobs, dueJobLogs;
                 bool dueResync;
                 lock (gate)
                 {
                     (dueDeployments, deployments) = (deployments, []);
                     (dueUsers, users) = (users, []);
+                    (dueJobs, jobs) = (jobs, []);
+                    (dueJobLogs, jobLogs) = (jobLogs, []);
                     (dueResync, resync) = (resync, false);
                 }
 
                 try
                 {
                     await SendAsync(dueDeployments, dueUsers, dueResync, stoppingToken);
+                    await SendJobsAsync(dueJobs, dueJobLogs, stoppingToken);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -94,6 +102,22 @@ public sealed class LiveRelay(
             {
                 // One deployment's failure (the database restarting, say) must not stop the others' updates.
                 logger.LogWarning(ex, "Live update of deployment {DeploymentId} not sent", deploymentId);
+            }
+        }
+    }
+
+    private async Task SendJobsAsync(HashSet<Guid> dueJobs, HashSet<Guid> dueJobLogs, CancellationToken ct)
+    {
+        foreach (var (jobId, logs) in dueJobs.Select(id => (id, false)).Concat(dueJobLogs.Select(id => (id, true))))
+        {
+            try
+            {
+                using var scope = scopes.CreateScope();
+                await (logs ? jobLive.SendLogsAsync(scope.ServiceProvider, jobId, ct) : jobLive.SendJobAsync(scope.ServiceProvider, jobId, ct));
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Live update of job {JobId} not sent", jobId);
             }
         }
     }
@@ -159,7 +183,13 @@ public sealed class LiveRelay(
 
         lock (gate)
         {
-            (e.Channel == NotificationsChannel ? users : deployments).Add(id);
+            (e.Channel switch
+            {
+                NotificationsChannel => users,
+                JobService.Channel => jobs,
+                JobLogService.Channel => jobLogs,
+                _ => deployments,
+            }).Add(id);
         }
 
         Wake();
@@ -193,7 +223,8 @@ public sealed class LiveRelay(
                 await using var connection = new NpgsqlConnection(connectionString);
                 await connection.OpenAsync(ct);
                 connection.Notification += OnNotification;
-                await using (var listen = new NpgsqlCommand($"LISTEN {DeploymentService.Channel}; LISTEN {NotificationsChannel}", connection))
+                await using (var listen = new NpgsqlCommand(
+                    $"LISTEN {DeploymentService.Channel}; LISTEN {NotificationsChannel}; LISTEN {JobService.Channel}; LISTEN {JobLogService.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(ct);
                 }

@@ -153,8 +153,23 @@ public sealed class JobReplica
     /// <summary>Log bytes shipped to the object store so far (the shipper resumes from here after a restart).</summary>
     public long LogBytes { get; set; }
 
+    /// <summary>Whether the shipper still follows the replica's log, stopped at the cap, or is done with it for good.</summary>
+    public JobLogState LogState { get; set; }
+
     /// <summary>The replica's name in its role's numbering: "trainer-0", "pserver-1".</summary>
     public string Label => $"{(Role == ReplicaRole.Trainer ? "trainer" : "pserver")}-{Index}";
+}
+
+/// <summary>
+/// Where a replica's log shipping stands: Shipping (more may come), Truncated (the cap was reached: a marker chunk says so
+/// and nothing more is shipped while the replica runs), Complete (the replica ended and everything it wrote, up to the
+/// cap, is in the object store).
+/// </summary>
+public enum JobLogState
+{
+    Shipping,
+    Truncated,
+    Complete,
 }
 
 /// <summary>One line of a job's history: who asked for what, and what Workers saw and did.</summary>

@@ -46,6 +46,9 @@ internal sealed class JobReplicaConfiguration : IEntityTypeConfiguration<JobRepl
         b.Property(r => r.Node).HasMaxLength(100);
         b.Property(r => r.BackendState).HasColumnType("jsonb");
         b.Property(r => r.Reason).HasMaxLength(4000);
+        b.Property(r => r.LogState).HasConversion<string>().HasMaxLength(16);
+        // The log shipper's candidates: replicas whose logs may still grow (a small set among all replicas ever run).
+        b.HasIndex(r => r.LogState).HasFilter("\"LogState\" <> 'Complete'");
         b.Ignore(r => r.Label);
         b.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -23,5 +23,8 @@ public sealed class BatchBackends
     public IReadOnlyCollection<string> Names => _byName.Keys;
 
     /// <summary>The backend a job's row names; null for a name this build does not know.</summary>
-    public IBatchBackend? For(Job job) => _byName.GetValueOrDefault(job.Backend);
+    public IBatchBackend? For(Job job) => For(job.Backend);
+
+    /// <summary>The backend of that name (<see cref="Job.Backend"/>); null for a name this build does not know.</summary>
+    public IBatchBackend? For(string name) => _byName.GetValueOrDefault(name);
 }

@@ -26,7 +26,17 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         configuration["Platform:Jobs:Node:Name"] is { Length: > 0 } name ? name : Environment.MachineName,
         double.TryParse(configuration["Platform:Jobs:Node:Cpus"], CultureInfo.InvariantCulture, out var cpus) ? cpus : null,
         int.TryParse(configuration["Platform:Jobs:Node:Gpus"], CultureInfo.InvariantCulture, out var gpus) ? gpus : null,
-        long.TryParse(configuration["Platform:Jobs:Node:MemoryMiB"], CultureInfo.InvariantCulture, out var memory) ? memory : null);
+        long.TryParse(configuration["Platform:Jobs:Node:MemoryMiB"], CultureInfo.InvariantCulture, out var memory) ? memory : null,
+        MaxLogBytesFrom(configuration));
+
+    /// <summary>
+    /// <c>Platform:Jobs:MaxLogBytes</c> (default 1 GiB): what one replica's log may hold, on the node's disk and in the object
+    /// store alike.
+    /// </summary>
+    public static long MaxLogBytesFrom(IConfiguration configuration) =>
+        long.TryParse(configuration["Platform:Jobs:MaxLogBytes"], CultureInfo.InvariantCulture, out var max) && max > 0 ? max : DefaultMaxLogBytes;
+
+    public const long DefaultMaxLogBytes = 1L << 30;
 
     public string JobFolderOf(Guid jobId) => Path.Combine(options.Root, jobId.ToString());
 
@@ -190,11 +200,21 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         File.AppendAllText(log, $"--- {DateTimeOffset.UtcNow:O} {spec.Replica} starting: {string.Join(' ', spec.Command)}\n--- {note}\n");
         var setsid = ProcessBackend.OnPath("setsid") ?? throw new WorkloadException("setsid is not installed on this machine (util-linux).");
         // setsid execs the wrapper in place (the child is not a group leader), so the pid is the wrapper's, leader of a
-        // new session and group. The wrapper runs the command with its output appended to the log, then writes the exit
-        // code atomically (temporary file, then rename) for PollAsync to find whenever it looks.
-        const string wrapper = "log=$1; ex=$2; shift 2; \"$@\" </dev/null >>\"$log\" 2>&1; code=$?; echo $code >\"$ex.tmp\" && mv \"$ex.tmp\" \"$ex\"";
+        // new session and group. The command's output goes through a pipe into a bounded writer: head -c copies exactly
+        // the first MaxLogBytes bytes to the log (under stdbuf -o0, so each read is written at once and lines show up
+        // live; dd would count partial pipe reads as blocks and stop early); past them one line says so and cat drains
+        // the rest to /dev/null, so the command goes on (it never meets a closed pipe) while the disk does not fill. The
+        // exit code is the command's, not the pipeline's (sh has no pipefail): the left side of the pipe writes it to a
+        // temporary file right after the command ends, and the wrapper renames it into place (atomically) once the pipe
+        // is drained, for PollAsync to find.
+        const string wrapper = "log=$1; ex=$2; cap=$3; shift 3; rm -f \"$ex.tmp\"; "
+            + "unbuffered=; command -v stdbuf >/dev/null 2>&1 && unbuffered='stdbuf -o0'; "
+            + "{ \"$@\" </dev/null 2>&1; echo $? >\"$ex.tmp\"; } | "
+            + "{ $unbuffered head -c \"$cap\"; if [ \"$(dd bs=1 count=1 2>/dev/null | wc -c)\" -gt 0 ]; then "
+            + "printf '\\n[log truncated at %s bytes: the job goes on]\\n' \"$cap\"; cat >/dev/null; fi; } >>\"$log\"; "
+            + "[ -f \"$ex.tmp\" ] && mv \"$ex.tmp\" \"$ex\"";
         var start = new ProcessStartInfo(setsid) { WorkingDirectory = work, UseShellExecute = false };
-        foreach (var argument in new[] { "/bin/sh", "-c", wrapper, "sh", log, exitFile }.Concat(command))
+        foreach (var argument in new[] { "/bin/sh", "-c", wrapper, "sh", log, exitFile, options.MaxLogBytes.ToString(CultureInfo.InvariantCulture) }.Concat(command))
         {
             start.ArgumentList.Add(argument);
         }
@@ -334,4 +354,6 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
 }
 
 /// <summary>Where the process backend keeps job folders, and this node's capacity where it is not measured.</summary>
-public sealed record ProcessBatchOptions(string Root, string NodeName, double? Cpus = null, int? Gpus = null, long? MemoryMiB = null);
+/// <param name="MaxLogBytes">The most one replica's output log keeps on disk; beyond it the output is discarded (the command goes on).</param>
+public sealed record ProcessBatchOptions(
+    string Root, string NodeName, double? Cpus = null, int? Gpus = null, long? MemoryMiB = null, long MaxLogBytes = ProcessBatchBackend.DefaultMaxLogBytes);
