@@ -116,6 +116,7 @@ public static class Extensions
             .MapDeploymentsApi()
             .MapNotificationsApi()
             .MapJobsApi()
+            .MapJobProgressApi()
             .MapLimitsApi();
         app.MapLiveHubs();
         return app;
