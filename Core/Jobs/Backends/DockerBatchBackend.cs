@@ -87,6 +87,7 @@ public sealed class DockerBatchBackend(DockerBatchOptions options) : IBatchBacke
         Directory.CreateDirectory(Path.Combine(work, "output"));
         Directory.CreateDirectory(Path.Combine(work, "datasets"));
         PrepareCode(spec.CodeFolder, work);
+        OpenToAnyUser(work);
         string id;
         try
         {
@@ -251,6 +252,23 @@ public sealed class DockerBatchBackend(DockerBatchOptions options) : IBatchBacke
         }
 
         File.WriteAllText(marker, codeFolder);
+    }
+
+    /// <summary>
+    /// The working folder and output/ writable by whatever user the image runs as (images rarely run as the engine host's
+    /// user); the folder belongs to one job and is reached only through its containers and the platform.
+    /// </summary>
+    private static void OpenToAnyUser(string work)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        const UnixFileMode all = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(work, all);
+        File.SetUnixFileMode(Path.Combine(work, "output"), all);
     }
 
     /// <summary>Says in one sentence what the engine's absence or refusal means, instead of a socket exception.</summary>
