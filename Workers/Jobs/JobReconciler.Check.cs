@@ -71,6 +71,13 @@ public sealed partial class JobReconciler
     private async Task FailOnReplicaAsync(Step step, IBatchBackend backend, JobReplica replica, bool early, CancellationToken ct)
     {
         var tail = await backend.LogTailAsync(step.Job.Id, replica.Label, replica.BackendState, options.TailLines, ct);
+        for (var attempt = 0; tail.Length == 0 && attempt < 5; attempt++)
+        {
+            // A container engine may report the exit a moment before its log holds the last lines (Podman's conmon).
+            await Task.Delay(200, ct);
+            tail = await backend.LogTailAsync(step.Job.Id, replica.Label, replica.BackendState, options.TailLines, ct);
+        }
+
         await StopAllAsync(step, backend, $"stopped: {replica.Label} {(early ? "ended early" : "failed")}", CancellationToken.None);
         var what = early ? $"{replica.Label} ended while trainers were still running: {replica.Reason ?? $"exited with code {replica.ExitCode}"}" : $"{replica.Label} {replica.Reason}";
         var hint = LimitHint(tail, replica);

@@ -46,7 +46,8 @@ public sealed class DockerBatchBackend(DockerBatchOptions options) : IBatchBacke
             configuration["Platform:Jobs:DockerWorkRoot"] is { Length: > 0 } root ? root
             : configuration["Platform:DataDir"] is { Length: > 0 } data ? Path.Combine(data, "docker-jobs")
             : Path.Combine(Path.GetTempPath(), "platform-docker-jobs"),
-            int.TryParse(configuration["Platform:Jobs:Node:Gpus"], CultureInfo.InvariantCulture, out var gpus) ? gpus : 0);
+            int.TryParse(configuration["Platform:Jobs:Node:Gpus"], CultureInfo.InvariantCulture, out var gpus) ? gpus : 0,
+            int.TryParse(configuration["Platform:Jobs:Docker:PidsLimit"], CultureInfo.InvariantCulture, out var pids) && pids > 0 ? pids : 4096);
     }
 
     public string WorkFolderOf(Guid jobId) => Path.Combine(options.Root, jobId.ToString(), "work");

@@ -101,4 +101,49 @@ public sealed class DockerJobTests : IDisposable
             await backend.CleanupAsync(id, default);
         }
     }
+
+    [Fact]
+    public async Task AForkWithoutEnd_IsCutOffByTheContainersProcessLimit_WithAClearReason()
+    {
+        var engine = await PodmanEngine.GetAsync();
+        await using var host = new JobHost(await JobHost.NewDatabaseAsync("jobdockerfork"), _root, new Dictionary<string, string>
+        {
+            ["Compute:Backend"] = DockerBatchBackend.BackendName,
+            ["Compute:Docker:Socket"] = engine.Socket,
+            ["Platform:Jobs:DockerWorkRoot"] = Path.Combine(_root, "docker-jobs"),
+            ["Platform:Jobs:Docker:PidsLimit"] = "40",
+        });
+        _ = host.Server;
+        var backend = host.Services.GetRequiredService<DockerBatchBackend>();
+        var userId = await host.CreateUserAsync("jo");
+        const string bomb = """
+            import os, sys, time
+            n = 0
+            try:
+                while True:
+                    if os.fork() == 0:
+                        time.sleep(120); os._exit(0)
+                    n += 1
+            except OSError as e:
+                print("fork failed after", n, "children:", e, flush=True); sys.exit(1)
+            """;
+        var id = await host.SubmitAsync(userId, new SubmitJobRequest(
+            Name: "forks", Image: PodmanEngine.JupyterImage, Command: ["python3", "-c", bomb], Trainers: new ReplicaGroupRequest(1, 0.5, 0, 256)));
+        try
+        {
+            await host.AdmitAsync(id);
+            var (job, replicas) = await host.WaitForAsync(id, (j, _) => JobService.IsFinished(j.Observed), TimeSpan.FromMinutes(2));
+            Assert.Equal(JobObserved.Failed, job.Observed);
+            var log = Encoding.UTF8.GetString(await backend.ReadLogAsync(id, "trainer-0", null, 0, 1 << 20, default));
+            Assert.True(job.Reason!.StartsWith("trainer-0 exited with code 1 (it reached the limit on processes: a fork without end is cut off). Last log lines:", StringComparison.Ordinal),
+                job.Reason + "\nlog:\n" + log);
+            Assert.Contains("Resource temporarily unavailable", job.Reason);
+            var container = await backend.Engine.InspectContainerAsync(BatchSpec.NameFor(id, "trainer-0"), default);
+            Assert.False(container!.State.Running);
+        }
+        finally
+        {
+            await backend.CleanupAsync(id, default);
+        }
+    }
 }
