@@ -73,6 +73,7 @@ public static class CoreExtensions
         services.AddSingleton(Jobs.Backends.ProcessBatchBackend.OptionsFrom(configuration));
         services.AddSingleton<Jobs.Backends.ProcessBatchBackend>();
         services.AddSingleton<Jobs.Backends.IBatchBackend>(sp => sp.GetRequiredService<Jobs.Backends.ProcessBatchBackend>());
+        services.AddJobExecution(configuration);
         services.AddSingleton(sp => new Jobs.Backends.BatchBackends(sp.GetServices<Jobs.Backends.IBatchBackend>(),
             configuration["Compute:Backend"] is { Length: > 0 } backend ? backend : Deployments.Backends.ProcessBackend.BackendName));
         services.AddScoped<Jobs.JobService>();

@@ -15,6 +15,7 @@ builder.Services.AddHostedService<OrphanSweepService>();
 builder.Services.AddHostedService<UploadExpiryService>();
 builder.Services.AddDeploymentReconciler(builder.Configuration);
 builder.Services.AddJobLogShipper(builder.Configuration);
+builder.Services.AddJobReconciler(builder.Configuration);
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

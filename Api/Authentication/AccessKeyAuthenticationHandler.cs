@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Platform.Core.AccessKeys;
 using Platform.Core.Deployments;
+using Platform.Core.Jobs;
 
 namespace Platform.Api.Authentication;
 
@@ -13,7 +14,8 @@ namespace Platform.Api.Authentication;
 /// <c>Authorization: Bearer plat_…</c>. A missing header is "no result" (the cookie may still sign the user in);
 /// a bad, expired or revoked key fails with a reason that the 401 ProblemDetails repeats. A workload key
 /// (<c>plat_dep_…</c>, <see cref="WorkloadKeys"/>) signs in as the deployment's owner with full scope, the same claims
-/// as an access key's plus the deployment and its account.
+/// as an access key's plus the deployment and its account. A job key (<c>plat_job_…</c>, <see cref="JobKeys"/>) likewise
+/// signs in as the job's owner, with the job and its account.
 /// </summary>
 public sealed class AccessKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IProblemDetailsService problems)
@@ -31,6 +33,11 @@ public sealed class AccessKeyAuthenticationHandler(
         if (WorkloadKeys.IsWorkloadKey(presented))
         {
             return await AuthenticateWorkloadAsync(presented);
+        }
+
+        if (JobKeys.IsJobKey(presented))
+        {
+            return await AuthenticateJobAsync(presented);
         }
 
         var keys = Context.RequestServices.GetRequiredService<AccessKeyService>();
@@ -72,6 +79,27 @@ public sealed class AccessKeyAuthenticationHandler(
             new(PlatformClaims.KeyName, $"deployment '{key.Title}'"),
             new(PlatformClaims.KeyScope, AccessKeyService.ScopeToApi(AccessKeyScope.Full)),
             new(PlatformClaims.Deployment, key.DeploymentId.ToString()),
+            new(PlatformClaims.Account, key.AccountId.ToString()),
+        ]);
+    }
+
+    /// <summary>A job's key (<c>plat_job_…</c>): its owner, while the job starts or runs, with the job named in a claim.</summary>
+    private async Task<AuthenticateResult> AuthenticateJobAsync(string presented)
+    {
+        var jobs = Context.RequestServices.GetRequiredService<JobKeys>();
+        var result = await jobs.AuthenticateAsync(presented, Context.RequestAborted);
+        if (!result.IsSuccess)
+        {
+            return AuthenticateResult.Fail(result.Error!.Message);
+        }
+
+        var key = result.Value!;
+        return Success(
+        [
+            new(ClaimTypes.NameIdentifier, key.UserId.ToString()),
+            new(PlatformClaims.KeyName, $"job '{key.Name}'"),
+            new(PlatformClaims.KeyScope, AccessKeyService.ScopeToApi(AccessKeyScope.Full)),
+            new(PlatformClaims.Job, key.JobId.ToString()),
             new(PlatformClaims.Account, key.AccountId.ToString()),
         ]);
     }

@@ -13,6 +13,9 @@ public static class PlatformClaims
     public const string Deployment = "platform:deployment";
     public const string Account = "platform:account";
 
+    /// <summary>Set for a job key only: the job whose replicas were given it.</summary>
+    public const string Job = "platform:job";
+
     /// <summary>The signed-in user's id; endpoints run only for authenticated users, so it is always there.</summary>
     public static Guid UserId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)

@@ -117,6 +117,7 @@ public static class Extensions
             .MapNotificationsApi()
             .MapJobsApi()
             .MapJobLogsApi()
+            .MapJobProgressApi()
             .MapLimitsApi();
         app.MapLiveHubs();
         return app;

@@ -103,6 +103,40 @@ public sealed class DockerEngineClient : IDisposable
         return tty ? Encoding.UTF8.GetString(bytes) : Demultiplex(bytes);
     }
 
+    /// <summary>A container's whole output so far as bytes, stdout and stderr in the order written (demultiplexed unless a TTY).</summary>
+    public async Task<byte[]> LogBytesAsync(string id, bool tty, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync($"{_prefix}/containers/{Uri.EscapeDataString(id)}/logs?stdout=true&stderr=true", ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+
+        await EnsureSuccessAsync(response, ct);
+        var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+        return tty ? bytes : DemultiplexBytes(bytes);
+    }
+
+    /// <summary>The payloads of a multiplexed log stream, headers left out (as <see cref="Demultiplex"/>, in bytes).</summary>
+    public static byte[] DemultiplexBytes(ReadOnlySpan<byte> bytes)
+    {
+        using var payload = new MemoryStream(bytes.Length);
+        var rest = bytes;
+        while (rest.Length >= 8 && rest[0] <= 2 && rest[1] == 0 && rest[2] == 0 && rest[3] == 0)
+        {
+            var length = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(rest[4..8]), (uint)(rest.Length - 8));
+            payload.Write(rest.Slice(8, length));
+            rest = rest[(8 + length)..];
+        }
+
+        payload.Write(rest);
+        return payload.ToArray();
+    }
+
+    /// <summary>The engine's <c>/info</c>: its host's name, CPU count (NCPU) and memory (MemTotal, bytes).</summary>
+    public async Task<JsonElement> InfoAsync(CancellationToken ct) =>
+        await SendAsync<JsonElement>(HttpMethod.Get, "/info", null, ct);
+
     /// <summary>
     /// The log stream of a container without a TTY: frames of an 8-byte header (stream type, three zero bytes, the
     /// payload length big-endian) and the payload. Text that does not start with a valid header is returned as is.
