@@ -11,6 +11,7 @@ using Platform.Core.AccessKeys;
 using Platform.Core.Accounts;
 using Platform.Core.Admin;
 using Platform.Core.Catalog;
+using Platform.Core.Jobs;
 using Platform.Core.Mail;
 using Platform.Core.Persistence;
 using Platform.Core.Storage;
@@ -76,6 +77,7 @@ public static class CoreExtensions
         services.AddSingleton(sp => new Jobs.Backends.BatchBackends(sp.GetServices<Jobs.Backends.IBatchBackend>(),
             configuration["Compute:Backend"] is { Length: > 0 } backend ? backend : Deployments.Backends.ProcessBackend.BackendName));
         services.AddScoped<Jobs.JobService>();
+        services.AddJobQuotas(configuration);
         services.AddScoped<Deployments.DatasetMounts>();
         services.AddObjectStore(configuration);
         services.AddModuleCatalog(configuration);
