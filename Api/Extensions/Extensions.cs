@@ -116,6 +116,7 @@ public static class Extensions
             .MapDeploymentsApi()
             .MapNotificationsApi()
             .MapJobsApi()
+            .MapJobQuotasApi()
             .MapLimitsApi();
         app.MapLiveHubs();
         return app;
