@@ -221,6 +221,36 @@ public sealed class SchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AJobWithoutATimeLimit_IsExpectedToRunTheMedianOfItsOwnersFinishedJobsOfTheSameName()
+    {
+        var host = await StartAsync(cpus: 2, gpus: 0);
+        var (user, account) = await host.CreateUserAsync("History");
+        var now = DateTimeOffset.UtcNow;
+        await using (var db = host.NewContext())
+        {
+            foreach (var minutes in new[] { 10, 20, 90 })
+            {
+                db.Jobs.Add(new Job
+                {
+                    Id = Guid.CreateVersion7(), AccountId = account, OwnerUserId = user, Name = "nightly", Command = ["true"], Desired = JobDesired.Running,
+                    Observed = JobObserved.Succeeded, Backend = "process", Generation = 1, SubmittedAt = now.AddDays(-1),
+                    StartedAt = now.AddDays(-1), FinishedAt = now.AddDays(-1).AddMinutes(minutes), UpdatedAt = now,
+                });
+            }
+
+            await db.SaveChangesAsync();
+        }
+
+        var running = await host.SubmitAsync(user, "nightly", cpus: 2);
+        await host.WaitForAsync(running, SchedulerHost.Admitted);
+        var next = await host.SubmitAsync(user, "next", cpus: 1);
+        var waiting = await host.WaitForAsync(next, SchedulerHost.Decided);
+        // The running "nightly" has no time limit: it is expected to take the median of 10, 20 and 90 minutes.
+        Assert.NotNull(waiting.EstimatedStartAt);
+        Assert.InRange(waiting.EstimatedStartAt!.Value, now.AddMinutes(19), DateTimeOffset.UtcNow.AddMinutes(21));
+    }
+
+    [Fact]
     public async Task Snapshot_CountsARunningJobsUnrecordedTime_InItsBudgets()
     {
         var host = await StartAsync(cpus: 4, gpus: 2);
