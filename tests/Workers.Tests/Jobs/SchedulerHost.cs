@@ -80,11 +80,11 @@ public sealed class SchedulerHost(string database, double cpus, int gpus, long m
         return await action(scope.ServiceProvider);
     }
 
-    /// <summary>Submits through the real JobService: <paramref name="trainers"/> replicas of the CPUs and GPUs given, sleeping.</summary>
+    /// <summary>Submits through the real JobService: <paramref name="trainers"/> replicas of the CPUs and GPUs given, sleeping two minutes (longer than any test here, so none ends by itself).</summary>
     public async Task<Guid> SubmitAsync(Guid user, string name, int trainers = 1, double cpus = 1, int gpus = 0, int? timeLimitMinutes = null, int priority = 0)
     {
         var result = await WithAsync(sp => sp.GetRequiredService<JobService>().SubmitAsync(user, new SubmitJobRequest(
-            Name: name, Command: ["sleep", "600"], Trainers: new ReplicaGroupRequest(trainers, cpus, gpus, 256), Priority: priority,
+            Name: name, Command: ["sleep", "120"], Trainers: new ReplicaGroupRequest(trainers, cpus, gpus, 256), Priority: priority,
             TimeLimitMinutes: timeLimitMinutes)));
         Assert.True(result.IsSuccess, result.Error?.Message);
         return result.Value!.Id;
