@@ -11,6 +11,7 @@ using Platform.Core.AccessKeys;
 using Platform.Core.Accounts;
 using Platform.Core.Admin;
 using Platform.Core.Catalog;
+using Platform.Core.Jobs;
 using Platform.Core.Mail;
 using Platform.Core.Persistence;
 using Platform.Core.Storage;
@@ -78,6 +79,7 @@ public static class CoreExtensions
             configuration["Compute:Backend"] is { Length: > 0 } backend ? backend : Deployments.Backends.ProcessBackend.BackendName));
         services.AddScoped<Jobs.JobService>();
         services.AddScoped<Jobs.JobLogService>();
+        services.AddJobQuotas(configuration);
         services.AddScoped<Deployments.DatasetMounts>();
         services.AddObjectStore(configuration);
         services.AddModuleCatalog(configuration);

@@ -16,6 +16,7 @@ builder.Services.AddHostedService<UploadExpiryService>();
 builder.Services.AddDeploymentReconciler(builder.Configuration);
 builder.Services.AddJobLogShipper(builder.Configuration);
 builder.Services.AddJobReconciler(builder.Configuration);
+builder.Services.AddJobScheduler(builder.Configuration);
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -118,6 +118,7 @@ public static class Extensions
             .MapJobsApi()
             .MapJobLogsApi()
             .MapJobProgressApi()
+            .MapJobQuotasApi()
             .MapLimitsApi();
         app.MapLiveHubs();
         return app;

@@ -135,6 +135,11 @@ public sealed partial class JobService
             await ValidateCapacityAsync(backend, replicas, errors, ct);
         }
 
+        if (!errors.Any)
+        {
+            await ValidateQuotasAsync(userId, accountId.Value, replicas, errors, ct);
+        }
+
         if (errors.Any)
         {
             return errors.ToError();

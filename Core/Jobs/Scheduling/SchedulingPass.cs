@@ -16,6 +16,13 @@ public static class SchedulingPass
 
     private static readonly TimeSpan UnknownDuration = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How many waiting jobs, in order, have their start simulated; the ones after them wait with their reason and
+    /// position but no estimate (the simulation is linear in the queue ahead, so all of them would be quadratic).
+    /// Slurm's backfill looks at 500 by default (bf_max_job_test).
+    /// </summary>
+    public const int MaxEstimates = 1000;
+
     public static IReadOnlyList<JobDecision> Decide(SchedulerSnapshot s)
     {
         var pass = new Pass(s);
@@ -28,8 +35,12 @@ public static class SchedulingPass
         private readonly Dictionary<Guid, Use> _userUse = [];
         private readonly Dictionary<Guid, Use> _accountUse = [];
 
-        // Resources given back (+) or taken (-) in the future: running jobs' ends and the holds of estimated jobs.
+        // Resources given back (+) or taken (-) in the future: running jobs' ends and the holds of estimated jobs, kept in
+        // time order (events at the same instant in the order they were added).
         private readonly List<(DateTimeOffset At, IReadOnlyList<Placement> Placements, int Sign)> _timeline = [];
+
+        // How many waiting jobs had their start simulated (see MaxEstimates).
+        private int _estimated;
 
         // The first job waiting for resources, and when: later jobs must not delay it.
         private (QueuedJob Job, DateTimeOffset At, IReadOnlyList<Placement> Hold)? _head;
@@ -42,7 +53,7 @@ public static class SchedulingPass
                 Count(running.UserId, running.AccountId, running.Placements.Select(p => p.Replica).ToList(), +1);
                 if (running.ExpectedEnd is { } end)
                 {
-                    _timeline.Add((end, running.Placements, +1));
+                    AddEvent(end, running.Placements, +1);
                 }
             }
 
@@ -115,19 +126,19 @@ public static class SchedulingPass
                 Count(job.UserId, job.AccountId, job.Replicas, +1);
                 if (job.ExpectedDuration is { } runs)
                 {
-                    _timeline.Add((s.Now + runs, placements, +1));
+                    AddEvent(s.Now + runs, placements, +1);
                 }
 
                 return new JobDecision(job.Id, true, placements, null, null, s.Now);
             }
 
-            var estimate = Estimate(job);
+            var estimate = _estimated++ < MaxEstimates ? Estimate(job) : null;
             if (estimate is { } at)
             {
-                _timeline.Add((at.At, at.Placements, -1));
+                AddEvent(at.At, at.Placements, -1);
                 if (job.ExpectedDuration is { } duration)
                 {
-                    _timeline.Add((at.At + duration, at.Placements, +1));
+                    AddEvent(at.At + duration, at.Placements, +1);
                 }
 
                 _head ??= (job, at.At, at.Placements);
@@ -255,27 +266,54 @@ public static class SchedulingPass
         private (DateTimeOffset At, IReadOnlyList<Placement> Placements)? Estimate(QueuedJob job)
         {
             var room = _free.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-            foreach (var group in _timeline.Where(e => e.At > s.Now).OrderBy(e => e.At).GroupBy(e => e.At))
+            var i = 0;
+            while (i < _timeline.Count && _timeline[i].At <= s.Now)
             {
-                foreach (var (_, placements, sign) in group)
+                i++;
+            }
+
+            while (i < _timeline.Count)
+            {
+                var at = _timeline[i].At;
+                for (; i < _timeline.Count && _timeline[i].At == at; i++)
                 {
-                    if (sign > 0)
+                    if (_timeline[i].Sign > 0)
                     {
-                        Give(room, placements);
+                        Give(room, _timeline[i].Placements);
                     }
                     else
                     {
-                        Take(room, placements);
+                        Take(room, _timeline[i].Placements);
                     }
                 }
 
                 if (Place(job, room) is { } placed)
                 {
-                    return (group.Key, placed);
+                    return (at, placed);
                 }
             }
 
             return null;
+        }
+
+        private void AddEvent(DateTimeOffset at, IReadOnlyList<Placement> placements, int sign)
+        {
+            // After every event at or before the instant: binary search for the first later one.
+            int lo = 0, hi = _timeline.Count;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) / 2;
+                if (_timeline[mid].At <= at)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            _timeline.Insert(lo, (at, placements, sign));
         }
 
         /// <summary>Whether starting this job now on these placements would push back the first job waiting for room.</summary>
@@ -323,6 +361,25 @@ public static class SchedulingPass
         /// <summary>All replicas, largest first, each on the first node with room; null when one does not fit.</summary>
         private static List<Placement>? Place(QueuedJob job, Dictionary<string, Room> free)
         {
+            if (free.Count == 1)
+            {
+                // One node (the process backend): all replicas fit together exactly when their sum fits.
+                var (name, room) = free.First();
+                double cpus = 0;
+                int gpus = 0;
+                long memory = 0;
+                foreach (var r in job.Replicas)
+                {
+                    cpus += r.Cpus;
+                    gpus += r.Gpus;
+                    memory += r.MemoryMiB;
+                }
+
+                return room.Cpus + 1e-9 >= cpus && room.Gpus >= gpus && room.MemoryMiB >= memory
+                    ? job.Replicas.Select(r => new Placement(r, name)).ToList()
+                    : null;
+            }
+
             var trial = new Dictionary<string, Room>(free, StringComparer.Ordinal);
             var placements = new List<Placement>(job.Replicas.Count);
             foreach (var replica in job.Replicas.OrderByDescending(r => r.Gpus).ThenByDescending(r => r.Cpus).ThenByDescending(r => r.MemoryMiB))
