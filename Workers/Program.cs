@@ -1,6 +1,7 @@
 using Platform.Core;
 using Platform.Workers.Datasets;
 using Platform.Workers.Deployments;
+using Platform.Workers.Jobs;
 using Platform.Workers.Mail;
 using Platform.Workers.Sampling;
 using Platform.Workers.Storage;
@@ -13,6 +14,7 @@ builder.Services.AddHostedService<OutboxDispatcher>();
 builder.Services.AddHostedService<OrphanSweepService>();
 builder.Services.AddHostedService<UploadExpiryService>();
 builder.Services.AddDeploymentReconciler(builder.Configuration);
+builder.Services.AddUsageAccounting(builder.Configuration);
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
