@@ -16,6 +16,7 @@ using Platform.Api.Limits;
 using Platform.Api.Live;
 using Platform.Api.Models;
 using Platform.Api.Notifications;
+using Platform.Api.Usage;
 using Platform.Core;
 
 namespace Platform.Api.Extensions;
@@ -116,7 +117,8 @@ public static class Extensions
             .MapDeploymentsApi()
             .MapNotificationsApi()
             .MapJobsApi()
-            .MapLimitsApi();
+            .MapLimitsApi()
+            .MapUsageApi();
         app.MapLiveHubs();
         return app;
     }
