@@ -74,7 +74,7 @@ public sealed class UsageSampler(IServiceScopeFactory scopes, IServiceProvider s
         foreach (var target in targets)
         {
             var counters = target.Backend == ProcessBackend.BackendName ? FromProcess(target, groups, gpus, now)
-                : target.Backend == "docker" ? await FromDockerAsync(target, now, ct)
+                : target.Backend == DockerBackend.BackendName ? await FromDockerAsync(target, now, ct)
                 : null;
             if (counters is null)
             {

@@ -5,9 +5,12 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Core.Deployments.Backends;
+using Platform.Core.Deployments.Backends.Docker;
+using Platform.Core.Jobs.Backends;
 using Platform.Core.Jobs;
 using Platform.Core.Persistence;
 using Platform.Workers.Jobs;
+using Platform.Tests.Fixtures;
 using Platform.Workers.Tests.Deployments;
 
 namespace Platform.Workers.Tests.Usage;
@@ -76,6 +79,51 @@ public sealed class UsageSamplerTests
         finally
         {
             KillGroup(process);
+        }
+    }
+}
+
+public sealed class DockerUsageSamplerTests
+{
+    [Fact]
+    public async Task ARunningContainer_GetsSamples_FromTheEnginesStats()
+    {
+        var engine = await PodmanEngine.GetAsync();
+        var database = await DeploymentHost.NewDatabaseAsync("usage_docker");
+        Guid job;
+        await using (var db = DatabaseMigrator.CreateContext(database))
+        {
+            var owner = await UsageSeed.UserAsync(db, "grace");
+            job = await UsageSeed.RunningJobAsync(db, owner, DateTimeOffset.UtcNow, (ReplicaRole.Trainer, 1, 0, 256, "{}"));
+            await db.Jobs.Where(j => j.Id == job).ExecuteUpdateAsync(s => s.SetProperty(j => j.Backend, DockerBackend.BackendName));
+        }
+
+        var name = BatchSpec.NameFor(job, "trainer-0");
+        var (code, output) = await PodmanEngine.PodmanAsync("run", "-d", "--name", name, "localhost/platform-base:bookworm", "sh", "-c", "while :; do :; done");
+        Assert.True(code == 0, output);
+        try
+        {
+            var services = new ServiceCollection()
+                .AddScoped(_ => DatabaseMigrator.CreateContext(database))
+                .AddSingleton(new DockerBackendOptions(engine.Socket))
+                .AddSingleton<DockerBackend>()
+                .BuildServiceProvider();
+            var sampler = new UsageSampler(services.GetRequiredService<IServiceScopeFactory>(), services, TimeProvider.System, NullLogger<UsageSampler>.Instance);
+            Assert.Equal(1, await sampler.SampleOnceAsync(CancellationToken.None));
+            await Task.Delay(1500);
+            Assert.Equal(1, await sampler.SampleOnceAsync(CancellationToken.None));
+
+            await using var read = DatabaseMigrator.CreateContext(database);
+            var rows = await read.UsageSamples.AsNoTracking().Where(s => s.WorkloadId == job).ToListAsync();
+            var cpu = rows.SelectMany(r => r.Cpu).Where(c => !float.IsNaN(c)).ToList();
+            Assert.Single(cpu);
+            Assert.InRange(cpu[0], 0.2f, 1.5f);
+            Assert.All(rows.SelectMany(r => r.Memory).Where(m => m != -1), m => Assert.True(m > 0));
+            Assert.Contains(rows.SelectMany(r => r.Memory), m => m > 0);
+        }
+        finally
+        {
+            await PodmanEngine.PodmanAsync("rm", "-f", "-t", "0", name);
         }
     }
 }
