@@ -59,12 +59,12 @@ public static class UsageApi
         string? window, string? scope, Guid? accountId, ClaimsPrincipal user, UsageService usage, CancellationToken ct)
     {
         var csv = await usage.ReportCsvAsync(user.UserId(), accountId, window, scope, ct);
-        return csv.IsSuccess ? File(csv.Value!, window) : ApiResults.Problem(csv.Error!).Result switch
+        if (csv.IsSuccess)
         {
-            ValidationProblem v => v,
-            ProblemHttpResult p => p,
-            _ => throw new InvalidOperationException(),
-        };
+            return File(csv.Value!, window);
+        }
+
+        return ApiResults.Problem(csv.Error!).Result is ValidationProblem invalid ? invalid : (ProblemHttpResult)ApiResults.Problem(csv.Error!).Result;
     }
 
     public static async Task<Ok<IReadOnlyList<NodeResponse>>> Nodes(UsageService usage, BatchBackends backends, CancellationToken ct) =>
