@@ -71,6 +71,41 @@ public sealed class UsageApiTests(StaticCatalogApiFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task ADeploymentsUsage_IsForWhoeverSeesTheDeployment()
+    {
+        var owner = await factory.CreateUserAsync();
+        var id = Guid.CreateVersion7();
+        var now = DateTimeOffset.UtcNow;
+        await factory.WithDbAsync(async db =>
+        {
+            db.Deployments.Add(new Platform.Core.Deployments.Deployment
+            {
+                Id = id, AccountId = owner.AccountId, OwnerUserId = owner.Id, Module = "development", Title = "Notebook", Cpus = 1, MemoryMiB = 1024,
+                Backend = "process", Desired = Platform.Core.Deployments.DesiredState.Running, Observed = Platform.Core.Deployments.ObservedState.Running,
+                StartedAt = now, CreatedAt = now, UpdatedAt = now,
+            });
+            db.UsageSamples.Add(new UsageSample
+            {
+                WorkloadKind = WorkloadKind.Deployment, WorkloadId = id, Replica = "main", Minute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero),
+                Cpu = [0.5f, float.NaN, float.NaN, float.NaN, float.NaN, float.NaN], Memory = [2048, -1, -1, -1, -1, -1],
+                Gpu = [float.NaN, float.NaN, float.NaN, float.NaN, float.NaN, float.NaN], NetRx = [-1, -1, -1, -1, -1, -1], NetTx = [-1, -1, -1, -1, -1, -1],
+                DiskRead = [-1, -1, -1, -1, -1, -1], DiskWrite = [-1, -1, -1, -1, -1, -1],
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        var usage = await owner.Client.GetFromJsonAsync<JsonElement>($"/api/v1/deployments/{id}/usage");
+        Assert.Equal("deployment", usage.GetProperty("kind").GetString());
+        Assert.True(usage.GetProperty("running").GetBoolean());
+        var main = usage.GetProperty("replicas").EnumerateArray().Single();
+        Assert.Equal("main", main.GetProperty("replica").GetString());
+        Assert.Equal(0.5, main.GetProperty("cpu")[0].GetDouble());
+
+        var stranger = await factory.CreateUserAsync();
+        await (await stranger.Client.GetAsync($"/api/v1/deployments/{id}/usage")).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task TheUsageReport_AddsUpJobsAndIdes_PerHour_AsJsonAndCsv()
     {
         var owner = await factory.CreateUserAsync();
