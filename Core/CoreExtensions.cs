@@ -59,6 +59,7 @@ public static class CoreExtensions
         services.AddScoped<Datasets.ExpiredUploads>();
         services.AddScoped<Notifications.NotificationService>();
         services.AddScoped<Limits.LimitService>();
+        services.AddScoped<Usage.UsageService>();
         services.AddScoped<Deployments.IdleSettingsService>();
         // IModuleCatalog comes from the catalog area (Core/Catalog); factories, so a host that has none still builds
         // and fails only where deployments are used.

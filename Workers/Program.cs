@@ -17,6 +17,7 @@ builder.Services.AddDeploymentReconciler(builder.Configuration);
 builder.Services.AddJobLogShipper(builder.Configuration);
 builder.Services.AddJobReconciler(builder.Configuration);
 builder.Services.AddJobScheduler(builder.Configuration);
+builder.Services.AddUsageAccounting(builder.Configuration);
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

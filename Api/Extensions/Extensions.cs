@@ -16,6 +16,7 @@ using Platform.Api.Limits;
 using Platform.Api.Live;
 using Platform.Api.Models;
 using Platform.Api.Notifications;
+using Platform.Api.Usage;
 using Platform.Core;
 
 namespace Platform.Api.Extensions;
@@ -120,6 +121,8 @@ public static class Extensions
             .MapJobProgressApi()
             .MapJobQuotasApi()
             .MapLimitsApi();
+            .MapLimitsApi()
+            .MapUsageApi();
         app.MapLiveHubs();
         return app;
     }

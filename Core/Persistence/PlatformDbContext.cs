@@ -39,6 +39,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<Jobs.UsageSample> UsageSamples => Set<Jobs.UsageSample>();
     public DbSet<Jobs.UsageRecord> UsageRecords => Set<Jobs.UsageRecord>();
     public DbSet<Jobs.JobQuota> JobQuotas => Set<Jobs.JobQuota>();
+    public DbSet<Usage.UsageInterval> UsageIntervals => Set<Usage.UsageInterval>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

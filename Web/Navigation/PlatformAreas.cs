@@ -37,9 +37,7 @@ public static class PlatformAreas
             "Turn a model version into an endpoint at /serve/{name}/predict with as many replicas as it needs. Latency and "
             + "requests-per-second charts show how it copes; scale it up, shrink it, or deactivate it when you are done."),
         new("Usage", "Usage",
-            "CPU and GPU hours per account and member.",
-            "What each account you belong to consumes: CPU and GPU hours per day, week and month, per member and per "
-            + "workload, against the limits the account master sets, so nobody is surprised by an empty quota."),
+            "CPU and GPU hours per account and member.", null),
     ];
 
     public static PlatformArea? Find(string? slug) =>

@@ -62,6 +62,10 @@ public sealed class DockerEngineClient : IDisposable
     public async Task<ContainerInspect?> InspectContainerAsync(string nameOrId, CancellationToken ct) =>
         await GetOrNullAsync<ContainerInspect>($"/containers/{Uri.EscapeDataString(nameOrId)}/json", ct);
 
+    /// <summary>One reading of a container's counters (<c>stream=false</c>): CPU, memory, network, block I/O; null when it is gone.</summary>
+    public async Task<JsonElement?> StatsAsync(string nameOrId, CancellationToken ct) =>
+        await GetOrNullAsync<JsonElement?>($"/containers/{Uri.EscapeDataString(nameOrId)}/stats?stream=false", ct);
+
     /// <summary>All containers (running or not) carrying the label <c>key=value</c>.</summary>
     public async Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(string key, string value, CancellationToken ct)
     {
