@@ -116,6 +116,8 @@ public static class Extensions
             .MapDeploymentsApi()
             .MapNotificationsApi()
             .MapJobsApi()
+            .MapJobListApi()
+            .MapPreferencesApi()
             .MapLimitsApi();
         app.MapLiveHubs();
         return app;
