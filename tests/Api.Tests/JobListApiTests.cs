@@ -186,6 +186,25 @@ public sealed class JobListApiTests(ApiFactory factory) : IClassFixture<ApiFacto
         Assert.Equal(["You are not a master of this account."], notMaster.FieldErrors("accountId"));
 
         Assert.Equal(strangers.Order(), Ids(await ListAsync(stranger, "scope=account")).Order());
+
+        // A master of two accounts: both walked in order and merged, paged without gaps or repeats.
+        var created = await master.Client.PostAsJsonAsync("/api/v1/accounts", new { name = "second team" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var second = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var inSecond = await SeedAsync(master, 3, i => $"second-{i}", accountId: second, minuteOffset: 1);
+        var everything = mastersOwn.Concat(membersInAccount).Concat(inSecond).ToList();
+        var pages = new List<Guid>();
+        string? cursor = null;
+        do
+        {
+            var page = await ListAsync(master, $"scope=account&pageSize=3{(cursor is null ? "" : $"&after={cursor}")}");
+            pages.AddRange(Ids(page));
+            cursor = page.GetProperty("next").GetString();
+        }
+        while (cursor is not null);
+        Assert.Equal(everything.Order(), pages.Order());
+        var times = await factory.WithDbAsync(db => db.Jobs.Where(j => everything.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.SubmittedAt));
+        Assert.Equal(pages.OrderByDescending(id => times[id]).ThenByDescending(id => id.ToString(), StringComparer.Ordinal), pages);
         var foreign = await (await stranger.Client.GetAsync($"/api/v1/jobs?accountId={master.AccountId}")).AssertProblemAsync(HttpStatusCode.BadRequest);
         Assert.NotEmpty(foreign.FieldErrors("accountId"));
     }

@@ -80,7 +80,6 @@ public sealed class IndexModel(JobService jobs, CurrentUser currentUser) : PageM
                     "from" => nameof(From),
                     "to" => nameof(To),
                     "q" => nameof(Q),
-                    "scope" => nameof(Scope),
                     "sort" or "order" => nameof(Sort),
                     _ => "",
                 };
