@@ -120,6 +120,8 @@ public static class Extensions
             .MapJobLogsApi()
             .MapJobProgressApi()
             .MapJobQuotasApi()
+            .MapJobListApi()
+            .MapPreferencesApi()
             .MapLimitsApi();
             .MapLimitsApi()
             .MapUsageApi();

@@ -25,3 +25,8 @@ public sealed record NotificationResponse(
 public sealed record NotificationPage(IReadOnlyList<NotificationResponse> Items, long? NextBefore);
 
 public sealed record UnreadCountResponse(int Count);
+
+/// <summary>How the user wants to hear about their work: in the app always, and by e-mail when <see cref="NotifyByEmail"/>.</summary>
+public sealed record NotificationPreferences(bool NotifyByEmail);
+
+public sealed record UpdatePreferencesRequest(bool? NotifyByEmail);

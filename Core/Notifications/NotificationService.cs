@@ -1,5 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.Core.Admin;
 using Platform.Core.Common;
+using Platform.Core.Mail;
 using Platform.Core.Persistence;
 
 namespace Platform.Core.Notifications;
@@ -7,9 +10,10 @@ namespace Platform.Core.Notifications;
 /// <summary>
 /// Notifications, always for the asking user: someone else's is not found. <see cref="AddAsync"/> stores one and runs
 /// <c>NOTIFY notifications, '&lt;userId&gt;'</c> after it is committed, so a listener (the Api's hub) can tell that
-/// user's browsers to refresh their unread count.
+/// user's browsers to refresh their unread count. Users who opted in (<c>NotifyByEmail</c>) also get it by e-mail,
+/// through the mail outbox (committed first, delivered when SMTP takes it).
 /// </summary>
-public sealed class NotificationService(PlatformDbContext db, TimeProvider clock)
+public sealed class NotificationService(PlatformDbContext db, MailService mail, IOptions<PlatformOptions> platform, TimeProvider clock)
 {
     public const string Channel = "notifications";
     public const int TitleMaxLength = 200;
@@ -33,7 +37,32 @@ public sealed class NotificationService(PlatformDbContext db, TimeProvider clock
         db.Notifications.Add(notification);
         await db.SaveChangesAsync(ct);
         await NotifyAsync(userId, ct);
+        await MailIfOptedInAsync(notification, ct);
         return ToResponse(notification);
+    }
+
+    /// <summary>Whether the user wants notifications by e-mail too.</summary>
+    public async Task<Result<NotificationPreferences>> GetPreferencesAsync(Guid userId, CancellationToken ct = default) =>
+        await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new NotificationPreferences(u.NotifyByEmail)).FirstOrDefaultAsync(ct)
+            is { } found ? found : Error.NotFound("User");
+
+    public async Task<Result<NotificationPreferences>> SetPreferencesAsync(Guid userId, bool notifyByEmail, CancellationToken ct = default)
+    {
+        var changed = await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.NotifyByEmail, notifyByEmail), ct);
+        return changed == 0 ? Error.NotFound("User") : new NotificationPreferences(notifyByEmail);
+    }
+
+    private async Task MailIfOptedInAsync(Notification n, CancellationToken ct)
+    {
+        var to = await db.Users.AsNoTracking().Where(u => u.Id == n.UserId && u.NotifyByEmail && u.Email != null)
+            .Select(u => u.Email).FirstOrDefaultAsync(ct);
+        if (to is null)
+        {
+            return;
+        }
+
+        var link = n.Link is null ? "" : $"\n\n{(n.Link.StartsWith('/') ? platform.Value.PublicUrl.TrimEnd('/') + n.Link : n.Link)}";
+        await mail.SendAsync(to, n.Title, $"{n.Message}{link}\n\nYou get this because you asked for notifications by e-mail; turn them off on your profile page.", ct);
     }
 
     /// <summary>Newest first, keyset-paged: <paramref name="before"/> is the previous page's <see cref="NotificationPage.NextBefore"/>.</summary>

@@ -27,6 +27,10 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         // The dashboard's keyset pages: an account's jobs newest first, and one owner's by state.
         b.HasIndex(j => new { j.AccountId, j.SubmittedAt, j.Id }).IsDescending(false, true, true);
         b.HasIndex(j => new { j.OwnerUserId, j.Observed, j.SubmittedAt }).IsDescending(false, false, true);
+        // The list's other keyset orders (migration 20261121205000): an owner's jobs newest first, and by name.
+        b.HasIndex(j => new { j.OwnerUserId, j.SubmittedAt, j.Id }).IsDescending(false, true, true);
+        b.HasIndex(j => new { j.OwnerUserId, j.Name, j.Id });
+        b.HasIndex(j => new { j.AccountId, j.Name, j.Id });
         // The scheduler reads the queue, the reconciler what is due; both are small slices of a long history.
         b.HasIndex(j => j.SubmittedAt).HasFilter("\"Observed\" = 'Queued'").HasDatabaseName("IX_Jobs_Queued");
         b.HasIndex(j => j.NextCheckAt).HasFilter("\"Observed\" IN ('Starting', 'Running', 'Stopping')").HasDatabaseName("IX_Jobs_Active");

@@ -20,10 +20,7 @@ public static class PlatformAreas
         new("Deployments", "Deployments",
             "Your running notebooks, editors and module APIs.", null),
         new("Jobs", "Jobs",
-            "Submit training jobs and follow them from queue to result.",
-            "Submit a training job from this page, the REST API or one call in a notebook: replicas with CPU, GPU and memory "
-            + "each, a dataset and options. The queue says why a job waits and about how long; a running job shows logs per "
-            + "replica and usage charts, and a finished one can register its model. Filter your history by state, time and name."),
+            "Submit training jobs and follow them from queue to result.", null),
         new("Boards", "Boards",
             "Live training metrics, drawn as they arrive.",
             "Training boards draw the metrics your code reports (cost, evaluator results, anything you log) live while a job "

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Platform.Core.Accounts;
+using Platform.Core.Notifications;
 using Platform.Web.Extensions;
 
 namespace Platform.Web.Pages.Account;
@@ -11,7 +12,7 @@ namespace Platform.Web.Pages.Account;
 /// Two independent forms: each handler binds only its own input (TryUpdateModelAsync), so the other form's required
 /// fields never fail a post they were not part of.
 /// </summary>
-public sealed class ManageModel(UserManager<PlatformUser> users, SignInManager<PlatformUser> signIn) : PageModel
+public sealed class ManageModel(UserManager<PlatformUser> users, SignInManager<PlatformUser> signIn, NotificationService notifications) : PageModel
 {
     private static readonly Dictionary<string, string> PasswordFields = new()
     {
@@ -23,6 +24,9 @@ public sealed class ManageModel(UserManager<PlatformUser> users, SignInManager<P
     public PasswordInput Password { get; set; } = new();
 
     public string Email { get; private set; } = "";
+
+    /// <summary>Notifications (jobs starting, ending, failing) by e-mail too, not only in the app.</summary>
+    public bool NotifyByEmail { get; private set; }
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -91,6 +95,20 @@ public sealed class ManageModel(UserManager<PlatformUser> users, SignInManager<P
     {
         Email = user.Email ?? "";
         Profile.DisplayName = user.DisplayName;
+        NotifyByEmail = user.NotifyByEmail;
+    }
+
+    public async Task<IActionResult> OnPostNotificationsAsync(bool notifyByEmail, CancellationToken ct)
+    {
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return Challenge();
+        }
+
+        var saved = await notifications.SetPreferencesAsync(user.Id, notifyByEmail, ct);
+        return this.RedirectOrFail(saved.IsSuccess ? Platform.Core.Common.Result.Success : saved.Error!,
+            notifyByEmail ? $"Notifications will also come by e-mail to {user.Email}." : "Notifications stay in the app; no more e-mail.",
+            () => RedirectToPage());
     }
 
     public sealed class ProfileInput
