@@ -122,7 +122,6 @@ public static class Extensions
             .MapJobQuotasApi()
             .MapJobListApi()
             .MapPreferencesApi()
-            .MapLimitsApi();
             .MapLimitsApi()
             .MapUsageApi();
         app.MapLiveHubs();

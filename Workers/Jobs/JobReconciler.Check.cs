@@ -179,7 +179,9 @@ public sealed partial class JobReconciler
         var live = step.Replicas.Where(r => r.Observed is ReplicaObserved.Pending or ReplicaObserved.Starting or ReplicaObserved.Running).ToList();
         if (backend is not null)
         {
-            await Task.WhenAll(live.Select(r => backend.StopAsync(step.Job.Id, r.Label, r.BackendState, ct)));
+            // Ended replicas too: what they started and left behind (a daemonized child) ends with the job.
+            await Task.WhenAll(step.Replicas.Where(r => r.BackendState is not null || live.Contains(r))
+                .Select(r => backend.StopAsync(step.Job.Id, r.Label, r.BackendState, ct)));
         }
 
         var now = step.Now;

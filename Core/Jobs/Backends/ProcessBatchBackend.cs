@@ -27,7 +27,13 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         double.TryParse(configuration["Platform:Jobs:Node:Cpus"], CultureInfo.InvariantCulture, out var cpus) ? cpus : null,
         int.TryParse(configuration["Platform:Jobs:Node:Gpus"], CultureInfo.InvariantCulture, out var gpus) ? gpus : null,
         long.TryParse(configuration["Platform:Jobs:Node:MemoryMiB"], CultureInfo.InvariantCulture, out var memory) ? memory : null,
-        MaxLogBytesFrom(configuration));
+        MaxLogBytesFrom(configuration),
+        SdkLocation.Find(configuration),
+        int.TryParse(configuration["Platform:Jobs:MaxProcesses"], CultureInfo.InvariantCulture, out var processes) && processes > 0
+            ? processes : DefaultMaxProcesses);
+
+    /// <summary>How many processes one replica may have at once (<c>Platform:Jobs:MaxProcesses</c>), held by a pids cgroup.</summary>
+    public const int DefaultMaxProcesses = 4096;
 
     /// <summary>
     /// <c>Platform:Jobs:MaxLogBytes</c> (default 1 GiB): what one replica's log may hold, on the node's disk and in the object
@@ -97,6 +103,7 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
             ["LANG"] = "C.UTF-8",
             ["PYTHONUNBUFFERED"] = "1",
         };
+        SdkLocation.AddTo(environment, options.SdkPath);
         var limits = ProcessBackend.Limits(new ResourceRequest(spec.Cpus, spec.Gpus, spec.MemoryMiB, 0));
         var record = Launch(spec, work, [.. limits.Prefix, .. spec.Command], environment, limits.Note);
         return Task.FromResult(new BatchStart(JsonSerializer.Serialize(record), Launched: true));
@@ -112,11 +119,16 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
 
         if (ProcessBackend.IsAlive(record))
         {
-            return Task.FromResult(BackendStatus.Running);
+            // The command itself has ended when the wrapper's temporary exit file is there: the wrapper may live on while
+            // children the command left behind keep the log pipe open. The replica has ended; a stop reaches them.
+            return Task.FromResult(ReadExitCode(jobId, replica, pending: true) is { } ended
+                ? new BackendStatus(WorkloadStatus.Exited, ended, ended == 0 ? null : ExitReason(ended))
+                : BackendStatus.Running);
         }
 
         // The wrapper writes the exit code when the command ends; a process killed with its wrapper (a stop, the OOM
         // killer, a reboot) leaves none.
+        PidsCgroup.Remove(BatchSpec.NameFor(jobId, replica));
         return Task.FromResult(ReadExitCode(jobId, replica) is { } code
             ? new BackendStatus(WorkloadStatus.Exited, code, code == 0 ? null : ExitReason(code))
             : new BackendStatus(WorkloadStatus.Exited, Reason: $"process {record.Pid} ended without an exit code (killed)"));
@@ -128,6 +140,9 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         {
             await ProcessBackend.StopProcessAsync(record);
         }
+
+        // What left the process group (a daemonized child) is still in the replica's cgroup.
+        await PidsCgroup.KillAndRemoveAsync(BatchSpec.NameFor(jobId, replica));
     }
 
     public async Task<byte[]> ReadLogAsync(Guid jobId, string replica, string? state, long offset, int max, CancellationToken ct)
@@ -197,6 +212,12 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         var log = LogOf(spec.JobId, spec.Replica);
         var exitFile = ExitFileOf(spec.JobId, spec.Replica);
         File.Delete(exitFile);
+        // The wrapper joins the cgroup first thing, before the command runs, so everything it starts is counted (and
+        // found by a stop).
+        var cgroup = PidsCgroup.Create(spec.Name, options.MaxProcesses) ?? "";
+        note += cgroup.Length > 0
+            ? $"; at most {options.MaxProcesses} processes (pids cgroup)"
+            : "; no pids cgroup here (not root, or no pids controller): the process count is prlimit's, per user";
         File.AppendAllText(log, $"--- {DateTimeOffset.UtcNow:O} {spec.Replica} starting: {string.Join(' ', spec.Command)}\n--- {note}\n");
         var setsid = ProcessBackend.OnPath("setsid") ?? throw new WorkloadException("setsid is not installed on this machine (util-linux).");
         // setsid execs the wrapper in place (the child is not a group leader), so the pid is the wrapper's, leader of a
@@ -207,14 +228,15 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         // exit code is the command's, not the pipeline's (sh has no pipefail): the left side of the pipe writes it to a
         // temporary file right after the command ends, and the wrapper renames it into place (atomically) once the pipe
         // is drained, for PollAsync to find.
-        const string wrapper = "log=$1; ex=$2; cap=$3; shift 3; rm -f \"$ex.tmp\"; "
+        const string wrapper = "log=$1; ex=$2; cap=$3; cg=$4; shift 4; rm -f \"$ex.tmp\"; "
+            + "[ -n \"$cg\" ] && echo $$ >\"$cg/cgroup.procs\"; "
             + "unbuffered=; command -v stdbuf >/dev/null 2>&1 && unbuffered='stdbuf -o0'; "
             + "{ \"$@\" </dev/null 2>&1; echo $? >\"$ex.tmp\"; } | "
             + "{ $unbuffered head -c \"$cap\"; if [ \"$(dd bs=1 count=1 2>/dev/null | wc -c)\" -gt 0 ]; then "
             + "printf '\\n[log truncated at %s bytes: the job goes on]\\n' \"$cap\"; cat >/dev/null; fi; } >>\"$log\"; "
             + "[ -f \"$ex.tmp\" ] && mv \"$ex.tmp\" \"$ex\"";
         var start = new ProcessStartInfo(setsid) { WorkingDirectory = work, UseShellExecute = false };
-        foreach (var argument in new[] { "/bin/sh", "-c", wrapper, "sh", log, exitFile, options.MaxLogBytes.ToString(CultureInfo.InvariantCulture) }.Concat(command))
+        foreach (var argument in new[] { "/bin/sh", "-c", wrapper, "sh", log, exitFile, options.MaxLogBytes.ToString(CultureInfo.InvariantCulture), cgroup }.Concat(command))
         {
             start.ArgumentList.Add(argument);
         }
@@ -277,11 +299,13 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         }
     }
 
-    private int? ReadExitCode(Guid jobId, string replica)
+    private int? ReadExitCode(Guid jobId, string replica, bool pending = false)
     {
         try
         {
-            return int.TryParse(File.ReadAllText(ExitFileOf(jobId, replica)).Trim(), CultureInfo.InvariantCulture, out var code) ? code : null;
+            var file = ExitFileOf(jobId, replica) + (pending ? ".tmp" : "");
+            // A file being written reads empty or partial: not a code yet.
+            return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture, out var code) ? code : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -355,5 +379,8 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
 
 /// <summary>Where the process backend keeps job folders, and this node's capacity where it is not measured.</summary>
 /// <param name="MaxLogBytes">The most one replica's output log keeps on disk; beyond it the output is discarded (the command goes on).</param>
+/// <param name="SdkPath">The folder holding <c>platformsdk</c>, put on the replicas' PYTHONPATH (null: none).</param>
+/// <param name="MaxProcesses">The most processes one replica may have at once (a pids cgroup where one can be made).</param>
 public sealed record ProcessBatchOptions(
-    string Root, string NodeName, double? Cpus = null, int? Gpus = null, long? MemoryMiB = null, long MaxLogBytes = ProcessBatchBackend.DefaultMaxLogBytes);
+    string Root, string NodeName, double? Cpus = null, int? Gpus = null, long? MemoryMiB = null, long MaxLogBytes = ProcessBatchBackend.DefaultMaxLogBytes,
+    string? SdkPath = null, int MaxProcesses = ProcessBatchBackend.DefaultMaxProcesses);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Datasets;
 using Platform.Core.Deployments.Backends;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Backends;
 
 namespace Platform.Workers.Tests.Jobs;
 
@@ -147,6 +148,48 @@ public sealed class JobExecutionTests : IDisposable
         Assert.Equal(JobObserved.Failed, job.Observed);
         Assert.StartsWith("trainer-0 exited with code 1 (it ran out of its memory limit of 256 MiB). Last log lines:", job.Reason);
         Assert.Contains("MemoryError", job.Reason);
+    }
+
+    [Fact]
+    public async Task AForkWithoutEnd_IsHeldToItsProcessLimit_ByAPidsCgroup_AndItsChildrenEndWithTheJob()
+    {
+        Assert.True(PidsCgroup.Create("platform-probe", 10) is not null, "this machine has no writable pids cgroup (run the tests as root on Linux)");
+        PidsCgroup.Remove("platform-probe");
+        await using var host = new JobHost(await JobHost.NewDatabaseAsync("jobfork"), _root, new Dictionary<string, string>
+        {
+            ["Platform:Jobs:MaxProcesses"] = "40",
+        });
+        _ = host.Server;
+        var userId = await host.CreateUserAsync("fay");
+        const string bomb = """
+            import os, sys, time
+            n = 0
+            try:
+                while True:
+                    if os.fork() == 0:
+                        time.sleep(300); os._exit(0)
+                    n += 1
+            except OSError as e:
+                print("fork failed after", n, "children:", e, flush=True); sys.exit(1)
+            """;
+        var id = await host.SubmitAsync(userId, new SubmitJobRequest(Name: "forks", Command: ["python3", "-c", bomb], Trainers: new ReplicaGroupRequest(1, 0.5, 0, 256)));
+        await host.AdmitAsync(id);
+
+        var (job, _) = await host.WaitForAsync(id, (j, _) => JobService.IsFinished(j.Observed));
+        Assert.Equal(JobObserved.Failed, job.Observed);
+        // The wrapper shell and python count too: fewer than 40 children, whoever runs it (root included).
+        var forked = int.Parse(System.Text.RegularExpressions.Regex.Match(job.Reason!, "fork failed after ([0-9]+) children").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(forked, 1, 39);
+        Assert.StartsWith("trainer-0 exited with code 1 (it reached the limit on processes: a fork without end is cut off). Last log lines:", job.Reason);
+
+        // The children outlived their parent; the job's end reaches them through the cgroup.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (PidsCgroup.Pids(BatchSpec.NameFor(id, "trainer-0")).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Empty(PidsCgroup.Pids(BatchSpec.NameFor(id, "trainer-0")));
     }
 
     [Fact]

@@ -57,17 +57,25 @@ public sealed class JobHost(string database, string root, IReadOnlyDictionary<st
         return result.Value!.Id;
     }
 
-    /// <summary>What the scheduler does on admission: every replica placed on the node, the job Starting, NOTIFY jobs.</summary>
+    /// <summary>
+    /// Waits for the host's own scheduler (Workers' JobScheduler) to admit the job: every replica placed on a node and the
+    /// job past Queued. The reconciler takes it from there.
+    /// </summary>
     public async Task AdmitAsync(Guid jobId)
     {
-        await using var db = DatabaseMigrator.CreateContext(database);
-        await db.JobReplicas.Where(r => r.JobId == jobId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Node, Node));
-        var admitted = await db.Jobs.Where(j => j.Id == jobId && j.Observed == JobObserved.Queued)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Observed, JobObserved.Starting).SetProperty(j => j.QueueReason, (string?)null));
-        Assert.Equal(1, admitted);
-        db.JobEvents.Add(new JobEvent { JobId = jobId, At = DateTimeOffset.UtcNow, State = "Starting", Message = $"Admitted: placed on {Node}" });
-        await db.SaveChangesAsync();
-        await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify('jobs', {jobId.ToString()})");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var (job, replicas) = await RowAsync(jobId);
+            if (job.Observed != JobObserved.Queued)
+            {
+                Assert.All(replicas, r => Assert.False(string.IsNullOrEmpty(r.Node), $"{r.Label} was admitted without a node"));
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the scheduler did not admit job {jobId} within 60 s: {job.QueueReason}");
+            await Task.Delay(100);
+        }
     }
 
     public async Task<(Job Job, List<JobReplica> Replicas)> RowAsync(Guid id)
