@@ -70,6 +70,28 @@ for _ in $(seq 1 60); do sinfo -h -o '%t' 2>/dev/null | grep -qE '^idle' && brea
 sinfo -h -o '%t' | grep -qE '^idle' || { echo "slurm node did not come up:"; tail -20 "$DIR/slurmctld.log" "$DIR/slurmd.log"; exit 1; }
 echo "slurm $(sinfo -V | awk '{print $2}') up: node $HOST with $CPUS CPUs" >&2
 
+if [[ "${MODE:-throughput}" == "latency" ]]; then
+  # One job at a time, each after the previous has left the queue: submit to start of an unloaded scheduler.
+  for i in $(seq 1 "$JOBS"); do
+    sbatch --quiet --output=/dev/null --wrap=true
+    while [[ -n "$(squeue -h -o '%i' | head -1)" ]]; do sleep 0.05; done
+  done
+  for _ in $(seq 1 20); do
+    [[ $(wc -l < "$DIR/jobcomp.txt" 2>/dev/null || echo 0) -ge $JOBS ]] && break; sleep 0.5
+  done
+  python3 - "$DIR/jobcomp.txt" <<'PY'
+import sys, re, datetime
+parse = lambda t: datetime.datetime.strptime(t, '%Y-%m-%dT%H:%M:%S').timestamp()
+waits = sorted(parse(re.search(r'StartTime=(\S+)', l).group(1)) - parse(re.search(r'SubmitTime=(\S+)', l).group(1))
+               for l in open(sys.argv[1]) if 'SubmitTime=' in l)
+pick = lambda q: waits[min(len(waits) - 1, int(q * len(waits)))]
+print(f"slurm_jobs {len(waits)}")
+print(f"slurm_submit_to_start_p50_s {pick(0.5):.0f} (whole seconds: Slurm records times to the second)")
+print(f"slurm_submit_to_start_p99_s {pick(0.99):.0f}")
+PY
+  exit 0
+fi
+
 start=$(date +%s.%N)
 for i in $(seq 1 "$JOBS"); do
   sbatch --quiet --output=/dev/null --wrap=true

@@ -49,6 +49,9 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var deployment = await (await alice.Client.PostAsJsonAsync("/api/v1/deployments",
             new { module = "development", title = "secret-deployment", password = "a long password" })).Content.ReadFromJsonAsync<JsonElement>();
         var deploymentId = deployment.GetProperty("id").GetGuid();
+        var job = await (await alice.Client.PostAsJsonAsync("/api/v1/jobs", new { name = "secret-job", command = new[] { "true" } }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var jobId = job.GetProperty("id").GetGuid();
         long notificationId;
         using (var scope = factory.Services.CreateScope())
         {
@@ -76,6 +79,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["name"] = "development",
             ["deploymentId"] = deploymentId.ToString(),
             ["notificationId"] = notificationId.ToString(),
+            ["jobId"] = jobId.ToString(),
         };
         // Model routes get Alice's model and its share in place of the dataset's.
         var modelSamples = new Dictionary<string, string>(samples)
@@ -86,7 +90,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var secrets = new[]
         {
             alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test", "secret-data", datasetId.ToString(),
-            "secret-model", modelId.ToString(), "secret-deployment", deploymentId.ToString(), "secret-notification",
+            "secret-model", modelId.ToString(), "secret-deployment", deploymentId.ToString(), "secret-notification", "secret-job", jobId.ToString(),
         };
         var body = JsonSerializer.Serialize(new
         {
@@ -205,6 +209,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["name"] = "development",
         ["deploymentId"] = Guid.NewGuid().ToString(),
         ["notificationId"] = "1",
+        ["jobId"] = Guid.NewGuid().ToString(),
     };
 
     /// <summary>
@@ -296,6 +301,12 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
                              select u.Id + ":" + u.Path + ":" + u.Size + ":" + u.ExpiresAt).ToListAsync();
         var parts = await db.UploadParts.AsNoTracking().OrderBy(p => p.UploadId).ThenBy(p => p.Number)
             .Select(p => p.UploadId + ":" + p.Number + ":" + p.ETag).ToListAsync();
-        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. limits, .. notifications, .. artifacts, .. shares, .. models, .. aliases, .. uploads, .. parts]);
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.AccountId == alice.AccountId).OrderBy(j => j.Id)
+            .Select(j => j.Id + ":" + j.Name + ":" + j.Desired + ":" + j.Generation + ":" + j.Progress).ToListAsync();
+        var quotas = await db.JobQuotas.AsNoTracking().Where(q => q.AccountId == alice.AccountId).OrderBy(q => q.Id)
+            .Select(q => q.Id + ":" + q.UserId + ":" + q.MaxGpus + ":" + q.GpuHoursPerDay + ":" + q.CpuHoursPerDay + ":" + q.Weight).ToListAsync();
+        var preferences = await db.Users.AsNoTracking().Where(u => u.Id == alice.Id).Select(u => u.NotifyByEmail.ToString()).FirstAsync();
+        return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. limits, .. notifications, .. artifacts, .. shares, .. models, .. aliases,
+            .. uploads, .. parts, .. jobs, .. quotas, preferences]);
     });
 }

@@ -21,6 +21,9 @@ public sealed class JupyterPlatform : IAsyncLifetime
 
     public Uri Url => Platform.Url;
 
+    /// <summary>The platform admin: the first user, signed up as the platform starts (tests that need an admin use it).</summary>
+    public PlatformSession Admin { get; private set; } = null!;
+
     /// <summary>A deployment's workspace on the process backend ({data}/workspaces/{id}).</summary>
     public string WorkspaceOf(Guid deploymentId) => Path.Combine(_dataDirectory, "workspaces", deploymentId.ToString());
 
@@ -43,11 +46,15 @@ public sealed class JupyterPlatform : IAsyncLifetime
         {
             ["Platform__Deployments__Reconciler__Lease"] = "00:00:10",
             ["AppHost__HealthTimeoutSeconds"] = "240",
+            // The process backend does not enforce GPUs; the node declares two so GPU jobs can be placed (and budgeted).
+            ["Platform__Jobs__Node__Gpus"] = "2",
         }, readyTimeout: TimeSpan.FromMinutes(5));
+        Admin = await PlatformSession.SignUpAsync(Url, "platform-admin@example.test");
     }
 
     public async Task DisposeAsync()
     {
+        Admin?.Dispose();
         if (_platform is not null)
         {
             var code = await _platform.StopAsync(TimeSpan.FromSeconds(30));

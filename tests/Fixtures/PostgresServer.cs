@@ -30,7 +30,11 @@ public sealed class PostgresServer
 
     public string AdminConnectionString => $"Host=127.0.0.1;Port={_port};Username=postgres;Database=postgres;Pooling=false";
 
-    /// <summary>Creates an empty database and returns its connection string.</summary>
+    /// <summary>
+    /// Creates an empty database and returns its connection string. Its pool is bounded: many Workers hosts run side by
+    /// side in one test process, each with its loops (reconcilers, scheduler, shipper, usage), and together they must
+    /// stay under the server's max_connections.
+    /// </summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "test")
     {
         var name = $"{prefix}_{Environment.ProcessId}_{Interlocked.Increment(ref _databaseCounter)}".ToLowerInvariant();
@@ -38,7 +42,7 @@ public sealed class PostgresServer
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
         await command.ExecuteNonQueryAsync();
-        return $"Host=127.0.0.1;Port={_port};Username=postgres;Database={name}";
+        return $"Host=127.0.0.1;Port={_port};Username=postgres;Database={name};Maximum Pool Size=30";
     }
 
     private static async Task<PostgresServer> StartAsync()
@@ -61,7 +65,7 @@ public sealed class PostgresServer
         await RunAsync(Path.Combine(bin, "pg_ctl"),
         [
             "-D", data, "-l", Path.Combine(directory, "postgres.log"), "-w", "-t", "60", "start",
-            "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=600",
         ], asRoot);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
         return server;
