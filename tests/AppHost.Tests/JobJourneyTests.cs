@@ -23,8 +23,13 @@ public sealed class JobJourneyTests(JupyterPlatform platform)
         using var stranger = await PlatformSession.SignUpAsync(platform.Url, "job-stranger@example.test");
         var accountId = (await owner.Http.GetFromJsonAsync<JsonElement>("/api/v1/me")).GetProperty("currentAccountId").GetGuid();
 
-        // The admin spends the account's GPU budget for the day: 0 GPU-hours.
-        await PutQuotaAsync(platform.Admin, accountId, gpuHoursPerDay: 0);
+        // The admin gives the account 0.002 GPU-hours (7.2 GPU-seconds) a day, and a first GPU job spends them.
+        await PutQuotaAsync(platform.Admin, accountId, gpuHoursPerDay: 0.002);
+        var warmUp = await owner.Http.PostAsJsonAsync("/api/v1/jobs", new { name = "warm-up", command = new[] { "sleep", "8" }, trainers = new { count = 2, gpus = 1, cpus = 0.1, memoryMiB = 64 } });
+        Assert.True(warmUp.StatusCode == HttpStatusCode.Created, await warmUp.Content.ReadAsStringAsync());
+        var warmUpId = (await warmUp.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Equal("succeeded", (await WaitForJobAsync(owner, warmUpId, j => j.GetProperty("state").GetString() is "succeeded" or "failed", "an end")).GetProperty("state").GetString());
+        await WaitForUsageAsync(owner, warmUpId, row => row.GetProperty("gpuHours").GetDouble() >= 0.002);
 
         const string password = "job journey 42";
         var deploymentId = await owner.CreateJupyterAsync("job notebook", password);
@@ -54,9 +59,10 @@ public sealed class JobJourneyTests(JupyterPlatform platform)
         var queued = await WaitForJobAsync(owner, jobId, j => j.GetProperty("queueReason").GetString()?.Contains("GPU-hours") == true, "the GPU budget's reason");
         Assert.Equal("queued", queued.GetProperty("state").GetString());
         var reason = queued.GetProperty("queueReason").GetString()!;
-        Assert.StartsWith("waiting: the account's GPU-hours for today are spent (0.0 of 0.0 h); they reset", reason);
+        Assert.StartsWith("waiting: the account's GPU-hours for today are spent (", reason);
+        Assert.Contains("; they reset", reason);
         var page = await owner.Http.GetStringAsync($"/Jobs/{jobId}");
-        Assert.Contains(WebUtility.HtmlEncode("the account's GPU-hours for today are spent"), page);
+        Assert.Contains("GPU-hours for today are spent", page);
         Assert.Equal(HttpStatusCode.NotFound, (await stranger.Http.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await stranger.Http.GetAsync($"/Jobs/{jobId}")).StatusCode);
 
@@ -85,10 +91,14 @@ public sealed class JobJourneyTests(JupyterPlatform platform)
         Assert.Equal(HttpStatusCode.NotFound, (await stranger.Http.GetAsync($"/api/v1/jobs/{jobId}/logs?replica=trainer-0")).StatusCode);
 
         // The usage report counts the job's CPU-hours (allocated: 2 × 0.5 + 0.5 CPUs for as long as it held them).
-        var usage = await WaitForUsageAsync(owner, jobId);
+        var usage = await WaitForUsageAsync(owner, jobId, row => row.GetProperty("cpuHours").GetDouble() > 0);
         Assert.True(usage.GetProperty("cpuHours").GetDouble() > 0, usage.ToString());
         var usagePage = await owner.Http.GetStringAsync("/Usage");
         Assert.Contains("regression", usagePage);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.Http.DeleteAsync($"/api/v1/deployments/{deploymentId}")).StatusCode);
+        await owner.WaitUntilDeletedAsync(deploymentId, Timeout);
+        await platform.WaitUntilGoneAsync(deploymentId, Timeout);
     }
 
     private static async Task PutQuotaAsync(PlatformSession admin, Guid accountId, double gpuHoursPerDay)
@@ -113,15 +123,15 @@ public sealed class JobJourneyTests(JupyterPlatform platform)
         }
     }
 
-    /// <summary>The day's report once it lists the job (Workers account a finished job within seconds of its end).</summary>
-    private static async Task<JsonElement> WaitForUsageAsync(PlatformSession session, Guid jobId)
+    /// <summary>The job's row of the day's report once it is as <paramref name="done"/> says (Workers account a finished job within seconds of its end).</summary>
+    private static async Task<JsonElement> WaitForUsageAsync(PlatformSession session, Guid jobId, Func<JsonElement, bool> done)
     {
         var deadline = DateTime.UtcNow + Timeout;
         while (true)
         {
             var report = await session.Http.GetFromJsonAsync<JsonElement>("/api/v1/usage?window=day");
             var row = report.GetProperty("workloads").EnumerateArray().FirstOrDefault(w => w.GetProperty("id").GetGuid() == jobId);
-            if (row.ValueKind == JsonValueKind.Object && row.GetProperty("cpuHours").GetDouble() > 0)
+            if (row.ValueKind == JsonValueKind.Object && done(row))
             {
                 return row;
             }
