@@ -43,7 +43,8 @@ public sealed class BrowserUploadTests : IDisposable
         await page.FillAsync("#Input_Password", "browser test 123");
         await page.FillAsync("#Input_ConfirmPassword", "browser test 123");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync($"{url}/");
+        // The first page after signing up waits for the whole machine: generous when every suite runs at once.
+        await page.WaitForURLAsync($"{url}/", new() { Timeout = 90_000 });
 
         await page.GotoAsync($"{url}/Datasets");
         await page.FillAsync("input[name='Input.Name']", "browser-data");
