@@ -292,22 +292,7 @@ public sealed class DockerBatchBackend(DockerBatchOptions options) : IBatchBacke
 
     private static string Serialize(DockerBatchRecord record) => JsonSerializer.Serialize(record);
 
-    private static DockerBatchRecord? Parse(string? state)
-    {
-        if (string.IsNullOrWhiteSpace(state))
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<DockerBatchRecord>(state) is { ContainerId.Length: > 0 } record ? record : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static DockerBatchRecord? Parse(string? state) => BackendState.Parse<DockerBatchRecord>(state, r => r.ContainerId is { Length: > 0 });
 
     public void Dispose() => _engine.Dispose();
 }

@@ -325,22 +325,7 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         }
     }
 
-    private static ProcessRecord? Parse(string? state)
-    {
-        if (string.IsNullOrWhiteSpace(state))
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<ProcessRecord>(state) is { Pid: > 0 } record ? record : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static ProcessRecord? Parse(string? state) => BackendState.Parse<ProcessRecord>(state, r => r.Pid > 0);
 
     private static long MemTotalMiB()
     {

@@ -307,22 +307,7 @@ public sealed class DockerBackend(DockerBackendOptions options) : IComputeBacken
 
     private static string Serialize(DockerRecord record) => JsonSerializer.Serialize(record);
 
-    private static DockerRecord? Parse(string? state)
-    {
-        if (string.IsNullOrWhiteSpace(state))
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<DockerRecord>(state) is { ContainerId.Length: > 0 } record ? record : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static DockerRecord? Parse(string? state) => BackendState.Parse<DockerRecord>(state, r => r.ContainerId is { Length: > 0 });
 
     public void Dispose() => _engine.Dispose();
 }
