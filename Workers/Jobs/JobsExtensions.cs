@@ -24,6 +24,9 @@ public static class JobsExtensions
         services.AddScoped<JobOutputs>();
         services.AddSingleton<JobReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<JobReconciler>());
+        // Finished jobs' folders and containers, removed after Platform:Jobs:Retention:KeepDays.
+        services.AddSingleton<JobRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobRetention>());
         return services;
     }
 }

@@ -161,6 +161,10 @@ public sealed class DockerBatchBackend(DockerBatchOptions options) : IBatchBacke
         return container is null ? "" : (await _engine.LogsAsync(container.Id, lines, container.Config.Tty, ct)).TrimEnd('\n');
     });
 
+    public IReadOnlyList<Guid> JobsKept() => JobFolders.In(options.Root);
+
+    public DateTimeOffset LastChangeOf(Guid jobId) => JobFolders.LastChange(options.Root, jobId);
+
     /// <summary>Removes the job's containers (found by label) and its working folder.</summary>
     public async Task CleanupAsync(Guid jobId, CancellationToken ct)
     {

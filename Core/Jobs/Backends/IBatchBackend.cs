@@ -37,6 +37,12 @@ public interface IBatchBackend
     /// <summary>The job's working folder on the host (process backend) or volume, for outputs; null when not reachable from here.</summary>
     string? OutputFolderOf(Guid jobId);
 
+    /// <summary>The jobs whose working folders (and, on container backends, containers) this backend still keeps.</summary>
+    IReadOnlyList<Guid> JobsKept();
+
+    /// <summary>When the job's folder last changed (its last write time; MinValue when it has none).</summary>
+    DateTimeOffset LastChangeOf(Guid jobId);
+
     /// <summary>Removes what the job left on the nodes (working folder, containers, logs already shipped); all gone is success.</summary>
     Task CleanupAsync(Guid jobId, CancellationToken ct);
 }

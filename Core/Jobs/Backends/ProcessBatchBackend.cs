@@ -179,6 +179,10 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         return Task.FromResult(string.Join('\n', tail));
     }
 
+    public IReadOnlyList<Guid> JobsKept() => JobFolders.In(options.Root);
+
+    public DateTimeOffset LastChangeOf(Guid jobId) => JobFolders.LastChange(options.Root, jobId);
+
     public async Task CleanupAsync(Guid jobId, CancellationToken ct)
     {
         var replicas = Path.Combine(JobFolderOf(jobId), "replicas");
