@@ -1,12 +1,12 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Platform.Core.Catalog;
 using Platform.Core.Common;
 using Platform.Core.Deployments;
 using Platform.Core.Deployments.Backends;
 using Platform.Core.Persistence;
+
+using Platform.Workers.Reconciliation;
 
 namespace Platform.Workers.Deployments;
 
@@ -26,99 +26,26 @@ public sealed partial class DeploymentReconciler(
     IHttpClientFactory httpClients,
     DeploymentReconcilerOptions options,
     TimeProvider clock,
-    ILogger<DeploymentReconciler> logger) : BackgroundService
+    ILogger<DeploymentReconciler> logger) : LeasedReconciler
 {
-    private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly ConcurrentDictionary<Guid, Task> _inFlight = new();
-
     private TimeProvider Clock => clock;
+
+    protected override IServiceScopeFactory Scopes => scopes;
+
+    protected override ILogger Logger => logger;
+
+    protected override string Channel => DeploymentService.Channel;
+
+    protected override string Noun => "deployment";
+
+    protected override int MaxInFlight => options.MaxInFlight;
+
+    protected override TimeSpan ResyncInterval => options.ResyncInterval;
 
     /// <summary>This process's name on the leases it holds.</summary>
     public string InstanceId { get; } = $"{Environment.ProcessId}:{Guid.NewGuid():N}:{Environment.MachineName}" is var id && id.Length > 100 ? id[..100] : id;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var listening = ListenAsync(stoppingToken);
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await ClaimAndStartAsync(stoppingToken);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // The database may be restarting; the next pass tries again.
-                    logger.LogWarning(ex, "Deployment reconciliation pass failed");
-                }
-
-                try
-                {
-                    await _wake.WaitAsync(options.ResyncInterval, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            await Task.WhenAll(_inFlight.Values);
-            await ReleaseLeasesAsync();
-            await listening;
-        }
-    }
-
-    /// <summary>
-    /// Claims due rows while there is room (at most <see cref="DeploymentReconcilerOptions.MaxInFlight"/> acted on at
-    /// once) and starts each on its own; a row that finishes frees its slot and wakes the loop, so twenty launches asked
-    /// at once proceed side by side instead of in waves behind the slowest of a batch.
-    /// </summary>
-    private async Task ClaimAndStartAsync(CancellationToken ct)
-    {
-        while (options.MaxInFlight - _inFlight.Count is var room and > 0)
-        {
-            var claimed = await ClaimAsync(room, [.. _inFlight.Keys], ct);
-            foreach (var id in claimed)
-            {
-                // Registered before it may run, so its own removal can never come first.
-                var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _inFlight[id] = ActAsync(id, registered.Task, ct);
-                registered.SetResult();
-            }
-
-            if (claimed.Count < room)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task ActAsync(Guid id, Task registered, CancellationToken ct)
-    {
-        await registered;
-        try
-        {
-            await ReconcileAsync(id, ct);
-        }
-        catch (Exception ex) when (!ct.IsCancellationRequested)
-        {
-            logger.LogWarning(ex, "Reconciling deployment {DeploymentId} stopped early; it stays due", id);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down: the lease is given back and the next worker resumes the row.
-        }
-        finally
-        {
-            _inFlight.TryRemove(id, out _);
-            Wake();
-        }
-    }
-
-    private async Task<List<Guid>> ClaimAsync(int limit, Guid[] busy, CancellationToken ct)
+    protected override async Task<List<Guid>> ClaimAsync(int limit, Guid[] busy, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
@@ -139,7 +66,7 @@ public sealed partial class DeploymentReconciler(
             """).ToListAsync(ct);
     }
 
-    private async Task ReconcileAsync(Guid id, CancellationToken ct)
+    protected override async Task ReconcileAsync(Guid id, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
@@ -347,77 +274,7 @@ public sealed partial class DeploymentReconciler(
             "Deleted: the workload and its workspace are removed");
     }
 
-    private async Task ListenAsync(CancellationToken ct)
-    {
-        string connectionString;
-        using (var scope = scopes.CreateScope())
-        {
-            connectionString = scope.ServiceProvider.GetRequiredService<PlatformDbContext>().Database.GetConnectionString()!;
-        }
-
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(connectionString);
-                await connection.OpenAsync(ct);
-                connection.Notification += (_, _) => Wake();
-                await using (var listen = new NpgsqlCommand($"LISTEN {DeploymentService.Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(ct);
-                }
-
-                // Anything notified before LISTEN took effect is found by this pass.
-                Wake();
-                while (!ct.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(ct);
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException)
-            {
-                logger.LogWarning(ex, "LISTEN {Channel} lost; the resync covers until it is back", DeploymentService.Channel);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(2), ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    private void Wake()
-    {
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already woken.
-        }
-    }
-
-    /// <summary>On a clean shutdown the leases go back at once, so another worker need not wait for them to run out.</summary>
-    private async Task ReleaseLeasesAsync()
-    {
-        try
-        {
-            using var scope = scopes.CreateScope();
-            var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-            await db.Deployments.Where(x => x.LeaseOwner == InstanceId)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null));
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or ObjectDisposedException)
-        {
-            logger.LogWarning(ex, "Deployment leases not released; they run out by themselves");
-        }
-    }
+    protected override Task ReleaseLeasesAsync(PlatformDbContext db) =>
+        db.Deployments.Where(x => x.LeaseOwner == InstanceId)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null));
 }

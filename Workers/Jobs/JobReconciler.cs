@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Platform.Core.Jobs;
 using Platform.Core.Jobs.Backends;
 using Platform.Core.Persistence;
+
+using Platform.Workers.Reconciliation;
 
 namespace Platform.Workers.Jobs;
 
@@ -23,95 +23,27 @@ public sealed partial class JobReconciler(
     BatchBackends backends,
     JobReconcilerOptions options,
     TimeProvider clock,
-    ILogger<JobReconciler> logger) : BackgroundService
+    ILogger<JobReconciler> logger) : LeasedReconciler
 {
-    private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly ConcurrentDictionary<Guid, Task> _inFlight = new();
-
     private TimeProvider Clock => clock;
     private JobReconcilerOptions Options => options;
-    private ILogger Logger => logger;
+
+    protected override IServiceScopeFactory Scopes => scopes;
+
+    protected override ILogger Logger => logger;
+
+    protected override string Channel => JobService.Channel;
+
+    protected override string Noun => "job";
+
+    protected override int MaxInFlight => options.MaxInFlight;
+
+    protected override TimeSpan ResyncInterval => options.ResyncInterval;
 
     /// <summary>This process's name on the leases it holds.</summary>
     public string InstanceId { get; } = $"jobs:{Environment.ProcessId}:{Guid.NewGuid():N}:{Environment.MachineName}" is var id && id.Length > 100 ? id[..100] : id;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var listening = ListenAsync(stoppingToken);
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await ClaimAndStartAsync(stoppingToken);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogWarning(ex, "Job reconciliation pass failed");
-                }
-
-                try
-                {
-                    await _wake.WaitAsync(options.ResyncInterval, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            await Task.WhenAll(_inFlight.Values);
-            await ReleaseLeasesAsync();
-            await listening;
-        }
-    }
-
-    /// <summary>A sliding window: claims while there is room, each claimed job acted on by itself.</summary>
-    private async Task ClaimAndStartAsync(CancellationToken ct)
-    {
-        while (options.MaxInFlight - _inFlight.Count is var room and > 0)
-        {
-            var claimed = await ClaimAsync(room, [.. _inFlight.Keys], ct);
-            foreach (var id in claimed)
-            {
-                var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _inFlight[id] = ActAsync(id, registered.Task, ct);
-                registered.SetResult();
-            }
-
-            if (claimed.Count < room)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task ActAsync(Guid id, Task registered, CancellationToken ct)
-    {
-        await registered;
-        try
-        {
-            await ReconcileAsync(id, ct);
-        }
-        catch (Exception ex) when (!ct.IsCancellationRequested)
-        {
-            logger.LogWarning(ex, "Reconciling job {JobId} stopped early; it stays due", id);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down: the lease is given back and the next worker resumes the job.
-        }
-        finally
-        {
-            _inFlight.TryRemove(id, out _);
-            Wake();
-        }
-    }
-
-    private async Task<List<Guid>> ClaimAsync(int limit, Guid[] busy, CancellationToken ct)
+    protected override async Task<List<Guid>> ClaimAsync(int limit, Guid[] busy, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
@@ -133,7 +65,7 @@ public sealed partial class JobReconciler(
             """).ToListAsync(ct);
     }
 
-    private async Task ReconcileAsync(Guid id, CancellationToken ct)
+    protected override async Task ReconcileAsync(Guid id, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
@@ -196,76 +128,7 @@ public sealed partial class JobReconciler(
         }
     }
 
-    private async Task ListenAsync(CancellationToken ct)
-    {
-        string connectionString;
-        using (var scope = scopes.CreateScope())
-        {
-            connectionString = scope.ServiceProvider.GetRequiredService<PlatformDbContext>().Database.GetConnectionString()!;
-        }
-
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(connectionString);
-                await connection.OpenAsync(ct);
-                connection.Notification += (_, _) => Wake();
-                await using (var listen = new NpgsqlCommand($"LISTEN {JobService.Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(ct);
-                }
-
-                Wake();
-                while (!ct.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(ct);
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException)
-            {
-                logger.LogWarning(ex, "LISTEN {Channel} lost; the resync covers until it is back", JobService.Channel);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(2), ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    private void Wake()
-    {
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already woken.
-        }
-    }
-
-    /// <summary>On a clean shutdown the leases go back at once, so another worker need not wait for them to run out.</summary>
-    private async Task ReleaseLeasesAsync()
-    {
-        try
-        {
-            using var scope = scopes.CreateScope();
-            var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-            await db.Jobs.Where(x => x.LeaseOwner == InstanceId)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null));
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or ObjectDisposedException)
-        {
-            logger.LogWarning(ex, "Job leases not released; they run out by themselves");
-        }
-    }
+    protected override Task ReleaseLeasesAsync(PlatformDbContext db) =>
+        db.Jobs.Where(x => x.LeaseOwner == InstanceId)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null));
 }

@@ -137,9 +137,12 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
     public Task<string> LogTailAsync(Guid deploymentId, CancellationToken ct) => Task.FromResult(LogTail(deploymentId));
 
     /// <summary>The last lines of the workload's log, to say why it failed.</summary>
-    public string LogTail(Guid deploymentId, int lines = 15)
+    public string LogTail(Guid deploymentId, int lines = 15) =>
+        File.Exists(LogOf(deploymentId)) ? "Last log lines:\n" + TailOf(LogOf(deploymentId), lines) : "";
+
+    /// <summary>The last <paramref name="lines"/> non-empty lines of a log a process may still be writing ("" when there is none).</summary>
+    internal static string TailOf(string log, int lines)
     {
-        var log = LogOf(deploymentId);
         if (!File.Exists(log))
         {
             return "";
@@ -147,8 +150,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
 
         using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         stream.Seek(Math.Max(0, stream.Length - 8192), SeekOrigin.Begin);
-        var tail = new StreamReader(stream).ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines);
-        return "Last log lines:\n" + string.Join('\n', tail);
+        return string.Join('\n', new StreamReader(stream).ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines));
     }
 
     private List<string> JupyterCommand(WorkloadSpec spec, int port, string workspace, string configFolder)
@@ -394,7 +396,7 @@ public sealed class ProcessBackend(ProcessBackendOptions options) : IComputeBack
     private const int SigKill = 9;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
+    internal static extern int Kill(int pid, int signal);
 }
 
 /// <summary>Where the process backend keeps workspaces.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Platform.Core.Jobs.Backends;
 
@@ -86,7 +85,7 @@ public static class PidsCgroup
         {
             foreach (var pid in pids)
             {
-                _ = Kill(pid, 9);
+                _ = Deployments.Backends.ProcessBackend.Kill(pid, 9);
             }
 
             await Task.Delay(50, CancellationToken.None);
@@ -139,7 +138,4 @@ public static class PidsCgroup
             return null;
         }
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

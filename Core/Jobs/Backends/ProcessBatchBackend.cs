@@ -165,19 +165,8 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         return read == buffer.Length ? buffer : buffer[..read];
     }
 
-    public Task<string> LogTailAsync(Guid jobId, string replica, string? state, int lines, CancellationToken ct)
-    {
-        var log = LogOf(jobId, replica);
-        if (!File.Exists(log))
-        {
-            return Task.FromResult("");
-        }
-
-        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        stream.Seek(Math.Max(0, stream.Length - 8192), SeekOrigin.Begin);
-        var tail = new StreamReader(stream).ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines);
-        return Task.FromResult(string.Join('\n', tail));
-    }
+    public Task<string> LogTailAsync(Guid jobId, string replica, string? state, int lines, CancellationToken ct) =>
+        Task.FromResult(ProcessBackend.TailOf(LogOf(jobId, replica), lines));
 
     public IReadOnlyList<Guid> JobsKept() => JobFolders.In(options.Root);
 
