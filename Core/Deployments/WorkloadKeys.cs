@@ -18,19 +18,15 @@ public sealed record WorkloadKeyAuthentication(Guid UserId, Guid DeploymentId, G
 public sealed class WorkloadKeys(PlatformDbContext db)
 {
     public const string Prefix = "plat_dep_";
-    private const int IdLength = 32;
-    private const int SecretLength = 40;
 
-    public static string New(Guid deploymentId) => $"{Prefix}{deploymentId:N}_{Secrets.NewToken(SecretLength)}";
+    public static string New(Guid deploymentId) => Secrets.NewWorkloadKey(Prefix, deploymentId);
 
     public static bool IsWorkloadKey(string presented) => presented.StartsWith(Prefix, StringComparison.Ordinal);
 
     /// <summary>Refusals say why, for the 401 body, but never whether the deployment exists.</summary>
     public async Task<Result<WorkloadKeyAuthentication>> AuthenticateAsync(string presented, CancellationToken ct = default)
     {
-        if (!IsWorkloadKey(presented) || presented.Length != Prefix.Length + IdLength + 1 + SecretLength
-            || presented[Prefix.Length + IdLength] != '_'
-            || !Guid.TryParseExact(presented.AsSpan(Prefix.Length, IdLength), "N", out var deploymentId))
+        if (!Secrets.TryReadWorkloadKey(presented, Prefix, out var deploymentId))
         {
             return Error.Invalid("key", "The workload key is malformed.");
         }

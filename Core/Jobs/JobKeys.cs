@@ -20,11 +20,9 @@ public sealed record JobKeyAuthentication(Guid UserId, Guid JobId, Guid AccountI
 public sealed class JobKeys(PlatformDbContext db)
 {
     public const string Prefix = "plat_job_";
-    private const int IdLength = 32;
-    private const int SecretLength = 40;
     private const int HashLength = 32;
 
-    public static string New(Guid jobId) => $"{Prefix}{jobId:N}_{Secrets.NewToken(SecretLength)}";
+    public static string New(Guid jobId) => Secrets.NewWorkloadKey(Prefix, jobId);
 
     public static bool IsJobKey(string presented) => presented.StartsWith(Prefix, StringComparison.Ordinal);
 
@@ -49,9 +47,7 @@ public sealed class JobKeys(PlatformDbContext db)
     /// <summary>Refusals say why, for the 401 body, but never whether the job exists.</summary>
     public async Task<Result<JobKeyAuthentication>> AuthenticateAsync(string presented, CancellationToken ct = default)
     {
-        if (!IsJobKey(presented) || presented.Length != Prefix.Length + IdLength + 1 + SecretLength
-            || presented[Prefix.Length + IdLength] != '_'
-            || !Guid.TryParseExact(presented.AsSpan(Prefix.Length, IdLength), "N", out var jobId))
+        if (!Secrets.TryReadWorkloadKey(presented, Prefix, out var jobId))
         {
             return Error.Invalid("key", "The job key is malformed.");
         }
