@@ -40,6 +40,11 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<Jobs.UsageRecord> UsageRecords => Set<Jobs.UsageRecord>();
     public DbSet<Jobs.JobQuota> JobQuotas => Set<Jobs.JobQuota>();
     public DbSet<Usage.UsageInterval> UsageIntervals => Set<Usage.UsageInterval>();
+    public DbSet<Metrics.Run> Runs => Set<Metrics.Run>();
+    public DbSet<Metrics.RunGraph> RunGraphs => Set<Metrics.RunGraph>();
+    public DbSet<Metrics.MetricSeries> MetricSeries => Set<Metrics.MetricSeries>();
+    public DbSet<Metrics.MetricPoint> MetricPoints => Set<Metrics.MetricPoint>();
+    public DbSet<Metrics.MetricRollup> MetricRollups => Set<Metrics.MetricRollup>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
