@@ -21,10 +21,8 @@ public static class PlatformAreas
             "Your running notebooks, editors and module APIs.", null),
         new("Jobs", "Jobs",
             "Submit training jobs and follow them from queue to result.", null),
-        new("Boards", "Boards",
-            "Live training metrics, drawn as they arrive.",
-            "Training boards draw the metrics your code reports (cost, evaluator results, anything you log) live while a job "
-            + "runs, one chart per metric, with several runs side by side to compare hyper-parameters."),
+        new("Runs", "Runs",
+            "Live training boards: the metrics your jobs and notebooks log, drawn as they arrive.", null),
         new("Datasets", "Datasets",
             "Upload, version and share data.", null),
         new("Models", "Models",
