@@ -64,6 +64,14 @@
       document.head.appendChild(script);
     });
   };
+  // WebGL for raw series too long for SVG (the raw peer of the first-paint bench), where the browser has it.
+  const webgl = (function () {
+    try {
+      return !!document.createElement("canvas").getContext("webgl");
+    } catch (e) {
+      return false;
+    }
+  })();
   const formatCount = function (n) {
     return Number(n).toLocaleString("en-US");
   };
@@ -372,7 +380,7 @@
         fill: "tonexty", fillcolor: rgba(s.color, 0.15), hoverinfo: "skip", showlegend: false, legendgroup: s.key, name: label + " max"
       });
       traces.push({
-        x: x.slice(), y: d.y.slice(), type: self.raw && d.y.length > 50000 ? "scattergl" : "scatter", mode: "lines", name: label,
+        x: x.slice(), y: d.y.slice(), type: self.raw && webgl && d.y.length > 50000 ? "scattergl" : "scatter", mode: "lines", name: label,
         line: { color: s.color, width: smoothing ? 1 : 1.5 }, opacity: smoothing ? 0.3 : 1, connectgaps: false,
         legendgroup: s.key, showlegend: !smoothing, hovertemplate: (band ? "mean " : "") + "%{y:.6g}<extra>" + label + (smoothing ? " (raw)" : "") + "</extra>"
       });

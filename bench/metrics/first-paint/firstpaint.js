@@ -1,0 +1,90 @@
+// Drives headless Chromium over the DevTools protocol (the `ws` package from Web/node_modules): opens URL in a fresh tab
+// with the session cookie and prints the milliseconds from navigation start to the board's first chart paint
+// (board.js sets <html data-board-first-paint> one animation frame after plotly's first draw).
+//   node firstpaint.js URL COOKIE_JAR TIMEOUT_MS
+"use strict";
+const { spawn } = require("child_process");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const WebSocket = require(path.resolve(__dirname, "../../../Web/node_modules/ws"));
+
+const [url, jar, timeoutText] = process.argv.slice(2);
+const timeout = Number(timeoutText || 60000);
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), "firstpaint-"));
+const chromium = spawn(process.env.CHROMIUM || "/usr/bin/chromium", [
+  "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+  "--no-first-run", "--remote-debugging-port=0", "--user-data-dir=" + profile, "--window-size=1400,1000",
+  "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "about:blank"
+], { stdio: ["ignore", "ignore", "pipe"] });
+
+const cookies = fs.readFileSync(jar, "utf8").split("\n")
+  .map(function (line) { return line.replace(/^#HttpOnly_/, ""); })
+  .filter(function (line) { return line && !line.startsWith("#"); })
+  .map(function (line) { const f = line.split("\t"); return { name: f[5], value: f[6] }; });
+
+const finish = function (code, text) {
+  if (text) {
+    console.log(text);
+  }
+  chromium.kill("SIGKILL");
+  fs.rmSync(profile, { recursive: true, force: true });
+  process.exit(code);
+};
+setTimeout(function () { finish(2, "timeout"); }, timeout + 20000);
+
+let buffer = "";
+chromium.stderr.on("data", function (chunk) {
+  buffer += chunk;
+  const m = buffer.match(/DevTools listening on (ws:\/\/\S+)/);
+  if (m && !chromium.connected) {
+    chromium.connected = true;
+    run(m[1]).catch(function (e) { finish(1, "error: " + e.message); });
+  }
+});
+
+async function run(endpoint) {
+  const ws = new WebSocket(endpoint, { perMessageDeflate: false });
+  await new Promise(function (resolve) { ws.once("open", resolve); });
+  let next = 0;
+  const waiting = new Map();
+  ws.on("message", function (data) {
+    const message = JSON.parse(data);
+    if (message.id && waiting.has(message.id)) {
+      const w = waiting.get(message.id);
+      waiting.delete(message.id);
+      if (message.error) {
+        w.reject(new Error(message.error.message));
+      } else {
+        w.resolve(message.result);
+      }
+    }
+  });
+  const send = function (method, params, sessionId) {
+    const id = ++next;
+    ws.send(JSON.stringify({ id: id, method: method, params: params || {}, sessionId: sessionId }));
+    return new Promise(function (resolve, reject) { waiting.set(id, { resolve: resolve, reject: reject }); });
+  };
+  const { targetId } = await send("Target.createTarget", { url: "about:blank" });
+  const { sessionId } = await send("Target.attachToTarget", { targetId: targetId, flatten: true });
+  await send("Network.enable", {}, sessionId);
+  for (const c of cookies) {
+    await send("Network.setCookie", { name: c.name, value: c.value, url: url }, sessionId);
+  }
+  await send("Page.navigate", { url: url }, sessionId);
+  const started = Date.now();
+  for (;;) {
+    const { result } = await send("Runtime.evaluate", {
+      expression: "JSON.stringify({ paint: document.documentElement.dataset.boardFirstPaint || null, points: (document.querySelector('[data-board]') || { dataset: {} }).dataset.boardPoints || null, status: (document.querySelector('[data-board-status]') || {}).textContent || '' })",
+      returnByValue: true
+    }, sessionId);
+    const state = JSON.parse(result.value || "{}");
+    if (state.paint) {
+      finish(0, state.paint + " " + (state.points || "?"));
+    }
+    if (Date.now() - started > timeout) {
+      finish(2, "timeout (" + state.status + ")");
+    }
+    await new Promise(function (resolve) { setTimeout(resolve, 10); });
+  }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Opening a 1,000,000-point series on the board: time from navigation to the first paint of the chart, in headless
+# Chromium (board.js marks it one animation frame after plotly's first draw; the same moment as performance mark
+# "board-first-paint"). The series is ingested through the REST API in batches of 10,000 points. Peer, side by side:
+# the same page with ?raw=1, which loads every raw point (the export JSON) and hands them to plotly (WebGL where
+# Chromium has it), as a board without rollups would. Prints every run, the medians and the ratio raw / board.
+#   bench/metrics/first-paint/run.sh [runs (5)] [points (1000000)]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-5}
+points=${2:-1000000}
+[ -x /usr/bin/chromium ] || { echo "chromium is needed: sudo apt-get install chromium" >&2; exit 1; }
+
+source bench/common.sh
+start_platform
+sign_up full
+
+run=$(curl -s -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"name":"first-paint"}' "$WEB/api/v1/runs" \
+  | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
+started=$(date +%s.%N)
+python3 - "$WEB" "$KEY" "$run" "$points" <<'PY'
+import json, math, sys, time, urllib.request
+web, key, run, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+now = time.time() - total / 1000.0
+for start in range(0, total, 10000):
+    batch = [{"name": "loss", "step": s, "value": 2.0 * math.exp(-s / 200000.0) + 0.1 * math.sin(s / 500.0), "at": now + s / 1000.0}
+             for s in range(start, min(total, start + 10000))]
+    request = urllib.request.Request(f"{web}/api/v1/runs/{run}/points", data=json.dumps({"points": batch}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = json.load(response)
+        assert body["accepted"] + body["duplicates"] == len(batch), body
+PY
+ended=$(date +%s.%N)
+echo "ingested $points points into run $run in $(python3 -c "print(round($ended - $started, 1))") s (batches of 10,000)"
+
+measure() { # label, url suffix, timeout ms
+  local label=$1 suffix=$2 limit=$3 out values=()
+  for i in $(seq 1 "$runs"); do
+    out=$(node bench/metrics/first-paint/firstpaint.js "$WEB/Runs/$run$suffix" "$WORK/cookies" "$limit" || true)
+    echo "  $label run $i: first paint ${out%% *} ms (plotted points ${out##* })" >&2
+    values+=("${out%% *}")
+  done
+  printf '%s\n' "${values[@]}" | python3 -c 'import sys, statistics; v=[float(x) for x in sys.stdin.read().split() if x.replace(".","",1).isdigit()]; print(round(statistics.median(v)) if v else "n/a")'
+}
+echo "board (rollups, maxPoints=2000):" >&2
+board=$(measure board "" 30000)
+echo "peer (?raw=1, all $points raw points):" >&2
+raw=$(measure raw "?raw=1" 180000)
+printf '\n| page | first paint, median of %s (ms) |\n|---|---|\n| board (rollups + envelope) | %s |\n| peer: all raw points (export JSON → plotly) | %s |\n' "$runs" "$board" "$raw"
+python3 -c "b='$board'; r='$raw'; print('ratio raw / board:', round(float(r)/float(b), 1) if b.replace('.','',1).isdigit() and r.replace('.','',1).isdigit() else 'n/a')"

@@ -1,0 +1,278 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using Platform.Core.Persistence;
+
+namespace Platform.Web.Tests.Live;
+
+/// <summary>
+/// The training boards (js/board.js) in Debian's Chromium against the Api (metrics REST API, live hub) behind Web's front
+/// door: a board grows while points are posted, smoothing, log scale and the time axis change the plot, non-finite values
+/// and dropped points are shown, runs compare, the job page shows its plot, exports download, another user gets 404,
+/// and a run is deleted from the list after confirming. Points go in through the REST API with the browser's session.
+/// </summary>
+public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixture>
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private static readonly LocatorAssertionsToHaveAttributeOptions Patient = new() { Timeout = 20_000 };
+
+    [Fact]
+    public async Task TheBoard_GrowsLive_WhilePointsArePosted()
+    {
+        await using var s = await Session.StartAsync(live);
+        var id = await s.NewRunAsync("live board");
+        await s.GraphAsync(id, "Training", "loss", "accuracy");
+        await s.PostPointsAsync(id, Batch(0, 50));
+
+        await s.Page.GotoAsync($"{s.Url}/Runs/{id}");
+        var board = s.Page.Locator("[data-board]");
+        await Assertions.Expect(board).ToHaveAttributeAsync("data-board-ready", "true", Patient);
+        await Assertions.Expect(board).ToHaveAttributeAsync("data-board-points", "100", Patient);
+        Assert.Equal("Training", await s.Page.Locator(".board-chart").First.GetAttributeAsync("data-title"));
+        Assert.Equal(1, await s.Page.Locator(".board-chart").CountAsync());
+        await s.Page.WaitForFunctionAsync("() => document.documentElement.dataset.live === 'connected'", null, new() { Timeout = 15_000 });
+        await s.Page.EvaluateAsync("() => { window.__sameDocument = true; }");
+
+        // A script logging: batches while the page stays open; every batch shows up without a reload.
+        var seen = new List<int>();
+        for (var batch = 1; batch <= 5; batch++)
+        {
+            await s.PostPointsAsync(id, Batch(batch * 50, 50));
+            var expected = (batch + 1) * 100;
+            await Assertions.Expect(board).ToHaveAttributeAsync("data-board-points", expected.ToString(), Patient);
+            seen.Add(int.Parse((await board.GetAttributeAsync("data-board-points"))!));
+        }
+
+        Assert.Equal([200, 300, 400, 500, 600], seen);
+        Assert.True(await s.Page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the page reloaded");
+        // Both series in the one chart, drawn raw (faint) and smoothed, the last step where it should be.
+        var lastX = await s.Page.EvaluateAsync<double>("() => { const d = document.querySelector('.board-chart').data; return d[2].x[d[2].x.length - 1]; }");
+        Assert.Equal(299, lastX);
+    }
+
+    [Fact]
+    public async Task Smoothing_LogScale_TimeAxis_NonFiniteValues_AndDroppedPoints_Show()
+    {
+        await using var s = await Session.StartAsync(live);
+        var id = await s.NewRunAsync("toggles");
+        var points = new List<object>();
+        for (var step = 0; step < 40; step++)
+        {
+            object value = step switch { 10 => "NaN", 20 => "Infinity", _ => 1.0 + (step % 7) };
+            points.Add(new { name = "loss", step, value });
+        }
+
+        await s.PostPointsAsync(id, points, dropped: 1234);
+        await s.Page.GotoAsync($"{s.Url}/Runs/{id}");
+        var board = s.Page.Locator("[data-board]");
+        await Assertions.Expect(board).ToHaveAttributeAsync("data-board-ready", "true", Patient);
+        await Assertions.Expect(s.Page.Locator("[data-board-dropped]")).ToHaveTextAsync("1,234 points were dropped while the platform was unreachable.");
+        await Assertions.Expect(s.Page.Locator("[data-board-dropped]")).ToBeVisibleAsync();
+
+        const string trace = "i => document.querySelector('.board-chart').data[i]";
+        // Smoothing on by default: the raw line faint, the smoothed line drawn, gaps at the non-finite values.
+        Assert.True(await s.Page.EvaluateAsync<bool>($"() => ({trace})(3).visible === true"));
+        Assert.Equal(0.3, await s.Page.EvaluateAsync<double>($"() => ({trace})(2).opacity"));
+        Assert.True(await s.Page.EvaluateAsync<bool>($"() => ({trace})(2).y[10] === null && ({trace})(2).y[20] === null"));
+        Assert.Equal("NaN,+Infinity", await s.Page.EvaluateAsync<string>($"() => ({trace})(4).text.join(',')"));
+        Assert.Equal("[10,20]", await s.Page.EvaluateAsync<string>($"() => JSON.stringify(({trace})(4).x)"));
+        var smoothed = await s.Page.EvaluateAsync<double>($"() => ({trace})(3).y[30]");
+        Assert.NotEqual(1.0 + (30 % 7), smoothed);
+
+        // Smoothing off: the raw line alone, opaque.
+        await s.Page.EvaluateAsync("() => { const r = document.querySelector('[data-board-smoothing]'); r.value = '0'; r.dispatchEvent(new Event('input')); }");
+        await s.Page.WaitForFunctionAsync($"() => ({trace})(3).visible === false && ({trace})(2).opacity === 1");
+        await Assertions.Expect(s.Page.Locator("[data-board-smoothing-value]")).ToHaveTextAsync("0.00");
+
+        // Log scale.
+        Assert.Equal("linear", await s.Page.EvaluateAsync<string>("() => document.querySelector('.board-chart').layout.yaxis.type"));
+        await s.Page.GetByText("Log scale").ClickAsync();
+        await s.Page.WaitForFunctionAsync("() => document.querySelector('.board-chart').layout.yaxis.type === 'log'");
+
+        // x by time: a date axis, the points' wall times.
+        await s.Page.Locator(".board-toolbar label", new() { HasText = "Time" }).ClickAsync();
+        await s.Page.WaitForFunctionAsync("() => document.querySelector('.board-chart').layout.xaxis.type === 'date'");
+        var firstX = await s.Page.EvaluateAsync<double>($"() => ({trace})(2).x[0]");
+        Assert.InRange(firstX, DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
+    public async Task Compare_OverlaysTwoRuns_PickedFromTheList()
+    {
+        await using var s = await Session.StartAsync(live);
+        var a = await s.NewRunAsync("lr 0.1");
+        var b = await s.NewRunAsync("lr 0.01");
+        await s.PostPointsAsync(a, Batch(0, 30));
+        await s.PostPointsAsync(b, Batch(0, 20));
+
+        await s.Page.GotoAsync($"{s.Url}/Runs");
+        await Assertions.Expect(s.Page.Locator($"tr.run[data-run-id='{a}']")).ToContainTextAsync("lr 0.1");
+        await Assertions.Expect(s.Page.Locator($"tr.run[data-run-id='{a}'] .run-points")).ToHaveTextAsync("60");
+        await Assertions.Expect(s.Page.Locator($"tr.run[data-run-id='{a}'] .run-series")).ToHaveTextAsync("2");
+        await s.Page.Locator($"tr.run[data-run-id='{a}'] [data-run-pick]").CheckAsync();
+        await s.Page.Locator($"tr.run[data-run-id='{b}'] [data-run-pick]").CheckAsync();
+        await s.Page.GetByRole(AriaRole.Button, new() { Name = "Compare" }).ClickAsync();
+        await s.Page.WaitForURLAsync(new Regex("/Runs/Compare\\?ids="));
+
+        var board = s.Page.Locator("[data-board]");
+        await Assertions.Expect(board).ToHaveAttributeAsync("data-board-ready", "true", Patient);
+        await Assertions.Expect(board).ToHaveAttributeAsync("data-board-points", "100", Patient);
+        var loss = s.Page.Locator(".board-chart[data-title='loss']");
+        Assert.Equal(2, await s.Page.Locator(".board-chart").CountAsync());
+        var names = await loss.EvaluateAsync<string[]>("d => d.data.filter((t, i) => i % 5 === 2).map(t => t.name)");
+        Assert.Equal(["lr 0.01 · loss", "lr 0.1 · loss"], names.Order());
+        var lengths = await loss.EvaluateAsync<int[]>("d => d.data.filter((t, i) => i % 5 === 2).map(t => t.x.length)");
+        Assert.Equal([20, 30], lengths.Order());
+
+        // Filters: a name that matches one run.
+        await s.Page.GotoAsync($"{s.Url}/Runs?q=0.01");
+        Assert.Equal(1, await s.Page.Locator("tr.run").CountAsync());
+        await s.Page.GotoAsync($"{s.Url}/Runs?kind=job");
+        await Assertions.Expect(s.Page.Locator(".runs-empty")).ToContainTextAsync("No runs match");
+    }
+
+    [Fact]
+    public async Task TheJobPage_ShowsItsFinalPlot_OrAHint()
+    {
+        await using var s = await Session.StartAsync(live);
+        var writer = new JobLogWriter(live);
+        var withMetrics = await writer.SubmitAsync(s.UserId, s.AccountId);
+        var without = await writer.SubmitAsync(s.UserId, s.AccountId);
+        var run = await s.NewRunAsync(null, withMetrics);
+        await s.PostPointsAsync(run, Batch(0, 25));
+        Assert.Equal(200, (await s.PostAsync($"/api/v1/runs/{run}/finish", new { })).Status);
+
+        await s.Page.GotoAsync($"{s.Url}/Jobs/{withMetrics}");
+        var board = s.Page.Locator(".job-board [data-board]");
+        await Assertions.Expect(board).ToHaveAttributeAsync("data-board-ready", "true", Patient);
+        await Assertions.Expect(board).ToHaveAttributeAsync("data-board-points", "50", Patient);
+        Assert.EndsWith($"/Runs/{run}", await s.Page.Locator(".job-board [data-board-link]").GetAttributeAsync("href"));
+
+        await s.Page.GotoAsync($"{s.Url}/Jobs/{without}");
+        await Assertions.Expect(s.Page.Locator(".job-board [data-board-status]")).ToContainTextAsync("This job logged no metrics", new() { Timeout = 20_000 });
+        Assert.Equal(0, await s.Page.Locator(".job-board .board-chart").CountAsync());
+    }
+
+    [Fact]
+    public async Task Exports_Download_AndAnotherUser_GetsNotFound_AndDeleteAsksFirst()
+    {
+        await using var s = await Session.StartAsync(live);
+        var id = await s.NewRunAsync("exported");
+        await s.PostPointsAsync(id, Batch(0, 10));
+        await s.Page.GotoAsync($"{s.Url}/Runs/{id}");
+        await Assertions.Expect(s.Page.Locator("[data-board]")).ToHaveAttributeAsync("data-board-ready", "true", Patient);
+
+        var csv = await s.Page.RunAndWaitForDownloadAsync(() => s.Page.Locator("[data-board-export=csv]").ClickAsync());
+        var csvText = await File.ReadAllTextAsync((await csv.PathAsync())!);
+        Assert.StartsWith("series,step,time,value", csvText);
+        Assert.Equal(21, csvText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var json = await s.Page.RunAndWaitForDownloadAsync(() => s.Page.Locator("[data-board-export=json]").ClickAsync());
+        using (var doc = JsonDocument.Parse(await File.ReadAllTextAsync((await json.PathAsync())!)))
+        {
+            Assert.Equal(10, doc.RootElement.GetProperty("series").GetProperty("loss").GetArrayLength());
+        }
+
+        // Another user: the board, the comparison and the API say "not found".
+        var other = await live.NewPersonAsync("Other");
+        Assert.Equal(HttpStatusCode.NotFound, (await other.Http.GetAsync($"/Runs/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.Http.GetAsync($"/Runs/Compare?ids={id}")).StatusCode);
+        Assert.DoesNotContain("exported", await other.Http.GetStringAsync("/Runs"));
+
+        // Delete from the list: the dialog asks, then the row and the run are gone.
+        await s.Page.GotoAsync($"{s.Url}/Runs");
+        var row = s.Page.Locator($"tr.run[data-run-id='{id}']");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Assertions.Expect(s.Page.Locator("#confirm-message")).ToContainTextAsync("Delete the run “exported”");
+        await s.Page.Locator("#confirm-ok").ClickAsync();
+        await Assertions.Expect(row).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+        Assert.Equal(404, (await s.Page.APIRequest.GetAsync($"{s.Url}/api/v1/runs/{id}")).Status);
+        Assert.Equal(404, (await s.Page.GotoAsync($"{s.Url}/Runs/{id}"))!.Status);
+    }
+
+    private static List<object> Batch(int from, int count)
+    {
+        var points = new List<object>();
+        for (var step = from; step < from + count; step++)
+        {
+            points.Add(new { name = "loss", step, value = 1.0 / (step + 1) });
+            points.Add(new { name = "accuracy", step, value = step / 1000.0 });
+        }
+
+        return points;
+    }
+
+    /// <summary>Chromium with a newly registered user signed in; its API requests share the page's session cookie.</summary>
+    private sealed class Session : IAsyncDisposable
+    {
+        private IPlaywright playwright = null!;
+        private IBrowser browser = null!;
+
+        public IPage Page { get; private set; } = null!;
+
+        public string Url { get; private set; } = "";
+
+        public Guid UserId { get; private set; }
+
+        public Guid AccountId { get; private set; }
+
+        public static async Task<Session> StartAsync(LiveFixture live)
+        {
+            Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install the Debian package 'chromium' (.ci/run does).");
+            var s = new Session { playwright = await Playwright.CreateAsync() };
+            s.browser = await s.playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Chromium,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+            });
+            var context = await s.browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true });
+            s.Page = await context.NewPageAsync();
+            s.Url = live.Web.Address.ToString().TrimEnd('/');
+            var email = $"board-{Guid.NewGuid():N}@example.test";
+            await s.Page.GotoAsync($"{s.Url}/Account/Register");
+            await s.Page.FillAsync("#Input_Email", email);
+            await s.Page.FillAsync("#Input_DisplayName", "Board");
+            await s.Page.FillAsync("#Input_Password", "browser test 123");
+            await s.Page.FillAsync("#Input_ConfirmPassword", "browser test 123");
+            await s.Page.ClickAsync("button[type=submit]");
+            await s.Page.WaitForURLAsync($"{s.Url}/");
+            await using var db = DatabaseMigrator.CreateContext(live.ConnectionString);
+            var user = await db.Users.AsNoTracking().SingleAsync(u => u.Email == email);
+            (s.UserId, s.AccountId) = (user.Id, user.CurrentAccountId!.Value);
+            return s;
+        }
+
+        public async Task<IAPIResponse> PostAsync(string path, object body) =>
+            await Page.APIRequest.PostAsync(Url + path, new APIRequestContextOptions
+            {
+                DataObject = body,
+                Headers = new Dictionary<string, string> { ["X-Requested-With"] = "XMLHttpRequest", ["Accept"] = "application/json" },
+            });
+
+        public async Task<Guid> NewRunAsync(string? name, Guid? jobId = null)
+        {
+            var response = await PostAsync("/api/v1/runs", jobId is null ? new { name } : new { jobId });
+            Assert.True(response.Status is 200 or 201, $"POST /api/v1/runs: {response.Status} {await response.TextAsync()}");
+            return (await response.JsonAsync())!.Value.GetProperty("id").GetGuid();
+        }
+
+        public async Task GraphAsync(Guid id, string title, params string[] series)
+        {
+            var response = await PostAsync($"/api/v1/runs/{id}/graphs", new { title, series });
+            Assert.True(response.Status == 200, $"POST graphs: {response.Status} {await response.TextAsync()}");
+        }
+
+        public async Task PostPointsAsync(Guid id, IReadOnlyList<object> points, long dropped = 0)
+        {
+            var response = await PostAsync($"/api/v1/runs/{id}/points", new { points, dropped });
+            Assert.True(response.Status == 200, $"POST points: {response.Status} {await response.TextAsync()}");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
+    }
+}
