@@ -1,14 +1,17 @@
 // Training boards (issue 6): every [data-board] element on the page. data-mode says what it shows:
 //   run      one run (data-runs="id"): a chart per draw_board graph, a chart per series in no graph;
-//   compare  several runs (data-runs="a,b"): a chart per metric name, one line per run ("run · metric");
+//   compare  several runs (data-runs="a,b"): a chart per metric name, one line per run ("run \u00b7 metric");
 //   job      a job's run (data-job-id), found through GET /api/v1/runs/by-job/{id}; a hint when it logged nothing.
-// Series load from GET /api/v1/runs/{id}/points?maxPoints=… (a huge series comes as rollup buckets: the mean as the line,
+// Series load from GET /api/v1/runs/{id}/points?maxPoints=\u2026 (a huge series comes as rollup buckets: the mean as the line,
 // min/max as a band; zooming in re-queries the visible steps); data-raw="true" loads every raw point from the export
 // instead (the first-paint bench's peer). New points come over the hub (SubscribeRun, "Points", "RunUpdated") and are
 // appended with Plotly.extendTraces once per animation frame; the EMA smoothing (TensorBoard's, debiased) continues
-// incrementally. NaN and ±Infinity are gaps in the line with a marker at the step, never silently left out.
+// incrementally. NaN and \u00b1Infinity are gaps in the line with a marker at the step, never silently left out.
 (function () {
   "use strict";
+  if (window.performance && performance.mark) {
+    performance.mark("board-script");
+  }
   if (window.platformBoard) {
     return; // included twice (a page and a partial)
   }
@@ -52,16 +55,28 @@
         return response.json();
       });
   };
+  // plotly.js: the page's own script tag (async on the run pages, so the data loads while it parses), else injected.
   const ensurePlotly = function () {
-    if (window.Plotly) {
-      return Promise.resolve(window.Plotly);
-    }
-    return new Promise(function (resolve, reject) {
-      const script = document.createElement("script");
-      script.src = "/lib/plotly/plotly.min.js";
-      script.onload = function () { resolve(window.Plotly); };
-      script.onerror = function () { reject(new Error("plotly.js could not be loaded.")); };
-      document.head.appendChild(script);
+    const ready = document.readyState === "loading"
+      ? new Promise(function (resolve) { document.addEventListener("DOMContentLoaded", resolve, { once: true }); })
+      : Promise.resolve();
+    return ready.then(function () {
+      if (window.Plotly) {
+        return window.Plotly;
+      }
+      return new Promise(function (resolve, reject) {
+        let script = document.querySelector('script[src*="/lib/plotly/"]');
+        if (!script) {
+          script = document.createElement("script");
+          script.src = "/lib/plotly/plotly.min.js";
+          document.head.appendChild(script);
+        }
+        script.addEventListener("load", function () { resolve(window.Plotly); });
+        script.addEventListener("error", function () { reject(new Error("plotly.js could not be loaded.")); });
+        if (window.Plotly) {
+          resolve(window.Plotly);
+        }
+      });
     });
   };
   // WebGL for raw series too long for SVG (the raw peer of the first-paint bench), where the browser has it.
@@ -139,7 +154,7 @@
     this.weight = 0.6;
     this.xMode = "step";
     this.log = false;
-    this.pending = new Map(); // chart → [[seriesIndex, added], …]
+    this.pending = new Map(); // chart → [[seriesIndex, added], \u2026]
     this.frame = 0;
     this.subscribed = {};
     this.toolbar();
@@ -162,7 +177,7 @@
       '    <input class="form-check-input" type="checkbox" role="switch" id="' + id + '-log" data-board-log>' +
       '    <label class="form-check-label" for="' + id + '-log">Log scale</label></div>' +
       '</div>' +
-      '<p class="small text-body-secondary board-status" data-board-status role="status">Loading…</p>' +
+      '<p class="small text-body-secondary board-status" data-board-status role="status">Loading\u2026</p>' +
       '<div class="row row-cols-1 row-cols-xl-2 g-3" data-board-charts></div>';
     const self = this;
     this.root.querySelectorAll("[data-board-x]").forEach(function (input) {
@@ -221,13 +236,16 @@
         throw error;
       });
     } else {
+      // The points are asked for at once, beside the run's description (all series: the response names them).
+      this.prefetched = {};
+      this.runIds.forEach(function (id) { self.prefetched[id] = self.fetchPoints(id, null); });
       first = Promise.all(this.runIds.map(function (id) { return api("/api/v1/runs/" + encodeURIComponent(id)); }));
     }
     return first.then(function (runs) {
       if (!runs) {
         return null;
       }
-      return ensurePlotly().then(function () { return self.load(runs); }).then(function () { self.live(); });
+      return self.load(runs).then(function () { self.live(); });
     }).catch(function (error) {
       self.status(error.message);
     });
@@ -243,7 +261,8 @@
     if (total === 0) {
       this.status("No points yet: they appear here as soon as the code logs them.");
     }
-    return Promise.all(runs.map(function (run) { return self.loadPoints(run); })).then(function () {
+    // The points load while plotly.js parses.
+    return Promise.all([ensurePlotly()].concat(runs.map(function (run) { return self.loadPoints(run); }))).then(function () {
       self.root.querySelector(".board-toolbar").hidden = false;
       if (total > 0) {
         self.status("");
@@ -254,26 +273,40 @@
     });
   };
 
+  // Raw: the export (every point); else the points API at the finest level that fits MAX_POINTS.
+  Board.prototype.fetchPoints = function (runId, names) {
+    if (this.raw) {
+      return api("/api/v1/runs/" + runId + "/export?format=json").then(function (body) {
+        return {
+          series: Object.keys(body.series || {}).map(function (name) {
+            const points = body.series[name];
+            return {
+              name: name, level: 0,
+              steps: points.map(function (p) { return p[0]; }),
+              times: points.map(function (p) { return p[1]; }),
+              values: points.map(function (p) { return p[2]; })
+            };
+          })
+        };
+      });
+    }
+    const query = names && names.length <= 50 ? names.map(function (n) { return "series=" + encodeURIComponent(n); }).join("&") + "&" : "";
+    return api("/api/v1/runs/" + runId + "/points?" + query + "maxPoints=" + MAX_POINTS);
+  };
+
   Board.prototype.loadPoints = function (run) {
     const self = this;
     const names = (run.series || []).map(function (s) { return s.name; });
-    if (names.length === 0) {
+    let body = this.prefetched && this.prefetched[run.id];
+    if (body) {
+      delete this.prefetched[run.id];
+    } else if (names.length === 0) {
       return Promise.resolve();
+    } else {
+      body = this.fetchPoints(run.id, names);
     }
-    if (this.raw) {
-      return api("/api/v1/runs/" + run.id + "/export?format=json").then(function (body) {
-        Object.keys(body.series || {}).forEach(function (name) {
-          const s = self.seriesOf(run.id, name);
-          const d = newData(0);
-          body.series[name].forEach(function (p) { push(d, self.weight, p[0], p[1], number(p[2])); });
-          s.overview = s.shown = d;
-          self.seen(run.id, name, d);
-        });
-      });
-    }
-    const query = names.length <= 50 ? names.map(function (n) { return "series=" + encodeURIComponent(n); }).join("&") + "&" : "";
-    return api("/api/v1/runs/" + run.id + "/points?" + query + "maxPoints=" + MAX_POINTS).then(function (body) {
-      (body.series || []).forEach(function (part) {
+    return body.then(function (result) {
+      (result.series || []).forEach(function (part) {
         const s = self.seriesOf(run.id, part.name);
         s.overview = s.shown = self.fromPart(part);
         self.seen(run.id, part.name, s.overview);
@@ -309,7 +342,7 @@
   };
 
   Board.prototype.label = function (runId, name) {
-    return this.mode === "compare" ? (this.runs[runId] ? this.runs[runId].name : runId) + " · " + name : name;
+    return this.mode === "compare" ? (this.runs[runId] ? this.runs[runId].name : runId) + " \u00b7 " + name : name;
   };
 
   // The series object of (run, name), made (and placed on a chart) on first sight.
@@ -391,7 +424,7 @@
       });
       traces.push({
         x: (self.xMode === "time" ? d.nfTimes : d.nfSteps).slice(), y: d.nfY.slice(), text: d.nfText.slice(), type: "scatter",
-        mode: "markers", marker: { symbol: "x", size: 9, color: "#d62728" }, name: label + " NaN/∞", showlegend: false,
+        mode: "markers", marker: { symbol: "x", size: 9, color: "#d62728" }, name: label + " NaN/\u221e", showlegend: false,
         legendgroup: s.key, hovertemplate: "%{text}<extra>" + label + "</extra>"
       });
     });
@@ -410,7 +443,7 @@
       yaxis: { type: this.log ? "log" : "linear" },
       annotations: marks === 0 ? [] : [{
         xref: "paper", yref: "paper", x: 1, y: 1.02, xanchor: "right", yanchor: "bottom", showarrow: false,
-        text: marks + " non-finite value" + (marks === 1 ? "" : "s") + " (NaN/±Infinity): gaps marked ×", font: { size: 11, color: "#d62728" }
+        text: marks + " non-finite value" + (marks === 1 ? "" : "s") + " (NaN/\u00b1Infinity): gaps marked \u00d7", font: { size: 11, color: "#d62728" }
       }]
     };
   };
@@ -714,14 +747,17 @@
 
   const start = function () {
     document.querySelectorAll("[data-board]").forEach(function (root) {
+      if (root.platformBoard) {
+        return;
+      }
       const board = new Board(root);
       root.platformBoard = board;
       board.start();
     });
   };
+  // The script comes after its [data-board] elements: start at once, so the REST calls overlap the parsing of plotly.js.
+  start();
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
   }
 })();

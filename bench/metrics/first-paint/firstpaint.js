@@ -28,8 +28,14 @@ const finish = function (code, text) {
     console.log(text);
   }
   chromium.kill("SIGKILL");
-  fs.rmSync(profile, { recursive: true, force: true });
-  process.exit(code);
+  chromium.on("exit", function () {
+    try {
+      fs.rmSync(profile, { recursive: true, force: true });
+    } catch (e) {
+      // a profile file still being written: left to the temp folder's cleaner
+    }
+    process.exit(code);
+  });
 };
 setTimeout(function () { finish(2, "timeout"); }, timeout + 20000);
 
@@ -80,6 +86,11 @@ async function run(endpoint) {
     }, sessionId);
     const state = JSON.parse(result.value || "{}");
     if (state.paint) {
+      if (process.env.FP_EVAL) { // debugging: evaluate an expression on the painted page and print it
+        await new Promise(function (resolve) { setTimeout(resolve, Number(process.env.FP_WAIT || 0)); });
+        const extra = await send("Runtime.evaluate", { expression: process.env.FP_EVAL, returnByValue: true, awaitPromise: true }, sessionId);
+        console.error(JSON.stringify(extra.result.value));
+      }
       finish(0, state.paint + " " + (state.points || "?"));
     }
     if (Date.now() - started > timeout) {
