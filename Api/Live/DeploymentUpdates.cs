@@ -85,6 +85,9 @@ public sealed class LiveSubscriptions
         }
     }
 
+    /// <summary>Everything someone here is subscribed to.</summary>
+    public IReadOnlyList<Guid> Subjects() => byDeployment.Keys.ToList();
+
     /// <summary>The subscribed connections of one deployment with the user each subscribed as.</summary>
     public IReadOnlyList<(string ConnectionId, Guid UserId)> Of(Guid deploymentId) =>
         byDeployment.TryGetValue(deploymentId, out var connections)

@@ -14,6 +14,10 @@ public static class LiveExtensions
         services.AddScoped<DeploymentUpdates>();
         services.AddSingleton<LiveRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<LiveRelay>());
+        // Live metrics: told of every ingested batch (Core.Metrics.IMetricBatchObserver), fan-out per frame, NOTIFY metrics.
+        services.AddSingleton<MetricsLive>();
+        services.AddSingleton<Platform.Core.Metrics.IMetricBatchObserver>(sp => sp.GetRequiredService<MetricsLive>());
+        services.AddHostedService(sp => sp.GetRequiredService<MetricsLive>());
         return services;
     }
 

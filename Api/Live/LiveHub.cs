@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Platform.Api.Authentication;
 using Platform.Core.Deployments;
 using Platform.Core.Jobs;
+using Platform.Core.Metrics;
 using Platform.Core.Persistence;
 
 namespace Platform.Api.Live;
@@ -15,11 +16,13 @@ namespace Platform.Api.Live;
 /// Server-to-client messages: <c>deployment</c> (<see cref="DeploymentUpdate"/>) and <c>notification</c>; for jobs,
 /// <c>JobUpdated</c> (<see cref="JobUpdate"/>, to the owner's user group and the job's group) and <c>JobLog</c>
 /// (<see cref="JobLogMessage"/>, to the job's group), joined through <see cref="SubscribeJob"/> by the owner and the
-/// masters of the job's account only.
+/// masters of the job's account only. Training boards subscribe to <c>run:{id}</c> through <see cref="SubscribeRun"/>
+/// ("Points" and "RunUpdated", sent by <see cref="MetricsLive"/>), by those <see cref="RunAccess"/> lets see the run.
 /// </summary>
 [Authorize]
 public sealed class LiveHub(
-    DeploymentService deployments, LiveSubscriptions subscriptions, DeploymentUpdates updates, JobLive jobLive, JobLogService jobLogs, PlatformDbContext db)
+    DeploymentService deployments, LiveSubscriptions subscriptions, DeploymentUpdates updates, JobLive jobLive, JobLogService jobLogs, PlatformDbContext db,
+    MetricsLive metricsLive)
     : Hub
 {
     public const string Path = "/hubs/live";
@@ -38,6 +41,7 @@ public sealed class LiveHub(
     {
         subscriptions.Forget(Context.ConnectionId);
         jobLive.Forget(Context.ConnectionId);
+        metricsLive.Forget(Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
     }
 
@@ -86,5 +90,30 @@ public sealed class LiveHub(
     {
         jobLive.Remove(jobId, Context.ConnectionId);
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, JobLive.JobGroup(jobId), Context.ConnectionAborted);
+    }
+
+    /// <summary>
+    /// Joins the run's group, then answers the points newer than <paramref name="lastSteps"/> (per series; a series not
+    /// named there: all of it) from the table, at most <see cref="MetricsLive.CatchUpLimit"/>. Joined before reading, so a
+    /// point committed meanwhile comes either way (or both: clients deduplicate by step), never neither. A run the caller
+    /// may not see answers "not found", as the REST API does, and nothing is joined.
+    /// </summary>
+    public async Task<RunCatchUp> SubscribeRun(Guid runId, Dictionary<string, long>? lastSteps)
+    {
+        var userId = Context.User!.UserId();
+        if (!await RunAccess.MaySeeAsync(db, userId, runId, Context.ConnectionAborted))
+        {
+            throw new HubException("Run not found.");
+        }
+
+        metricsLive.Subscriptions.Add(runId, Context.ConnectionId, userId);
+        await Groups.AddToGroupAsync(Context.ConnectionId, MetricsLive.RunGroup(runId), Context.ConnectionAborted);
+        return await MetricsLive.CatchUpAsync(db, runId, lastSteps, Context.ConnectionAborted);
+    }
+
+    public async Task UnsubscribeRun(Guid runId)
+    {
+        metricsLive.Subscriptions.Remove(runId, Context.ConnectionId);
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, MetricsLive.RunGroup(runId), Context.ConnectionAborted);
     }
 }
