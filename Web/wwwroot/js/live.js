@@ -71,8 +71,126 @@
   connection.on("notification", refreshNotifications);
   hooks.push(refreshNotifications);
 
+  // Training boards: one entry per subscribed run. Points are taken once each, in step order per series: a point at or
+  // below the last step seen is dropped (the catch-up and the live messages overlap by design). While SubscribeRun is
+  // in flight, live "Points" of that run are held and taken after its catch-up, so nothing between them is lost.
+  const runs = new Map();
+  const key = function (runId) { return String(runId).toLowerCase(); };
+  const takeNew = function (state, series) {
+    const fresh = {};
+    let any = false;
+    Object.keys(series || {}).forEach(function (name) {
+      const last = Object.prototype.hasOwnProperty.call(state.lastSteps, name) ? state.lastSteps[name] : -1;
+      let top = last;
+      const rows = series[name].filter(function (row) {
+        if (row[0] > top) {
+          top = row[0];
+          return true;
+        }
+        return false;
+      });
+      if (rows.length > 0) {
+        state.lastSteps[name] = top;
+        fresh[name] = rows;
+        any = true;
+      }
+    });
+    return any ? fresh : null;
+  };
+  const deliver = function (state, series, info) {
+    const fresh = takeNew(state, series);
+    if (fresh) {
+      try {
+        state.onPoints(fresh, info);
+      } catch (error) {
+        console.error(error);
+      }
+    }
+  };
+  const subscribe = function (state) {
+    if (state.closed) {
+      return;
+    }
+    state.subscribing = true;
+    state.held = [];
+    const sent = Object.assign({}, state.lastSteps);
+    connection.invoke("SubscribeRun", state.runId, sent).then(function (catchUp) {
+      state.subscribing = false;
+      deliver(state, catchUp.series, { catchUp: true, complete: catchUp.complete });
+      const held = state.held;
+      state.held = [];
+      held.forEach(function (series) { deliver(state, series, { catchUp: false }); });
+      if (state.onSubscribed) {
+        state.onSubscribed(catchUp);
+      }
+    }, function (error) {
+      state.subscribing = false;
+      state.held = [];
+      if (state.onError) {
+        state.onError(error);
+      } else {
+        console.error(error);
+      }
+    });
+  };
+  connection.on("Points", function (message) {
+    const state = runs.get(key(message.runId));
+    if (!state) {
+      return;
+    }
+    if (state.subscribing) {
+      state.held.push(message.series);
+      return;
+    }
+    deliver(state, message.series, { catchUp: false });
+  });
+  connection.on("RunUpdated", function (message) {
+    const state = runs.get(key(message.runId));
+    if (state && state.onRunUpdated) {
+      state.onRunUpdated(message);
+    }
+  });
+  hooks.push(function () {
+    runs.forEach(subscribe);
+  });
+
   window.platformLive = {
     connection: connection,
+    /**
+     * Follows a run's metrics: onPoints({ name: [[step, atMs, value], ...] }, { catchUp, complete }) with only points newer
+     * than the last step seen per series (starting from lastSteps, e.g. what the board loaded through REST), first the
+     * catch-up, then live; after every reconnect or resync it subscribes again with the last steps seen. A catch-up with
+     * complete === false means more points exist than it carried: reload through /api/v1/runs/{id}/points.
+     * onRunUpdated({ runId, state, pointCount, dropped, graphs, deleted }). Options: { onError, onSubscribed }.
+     * Returns { lastSteps(), unsubscribe() }.
+     */
+    subscribeRun: function (runId, lastSteps, onPoints, onRunUpdated, options) {
+      const state = {
+        runId: runId,
+        lastSteps: Object.assign({}, lastSteps || {}),
+        onPoints: onPoints,
+        onRunUpdated: onRunUpdated,
+        onError: options && options.onError,
+        onSubscribed: options && options.onSubscribed,
+        subscribing: false,
+        held: [],
+        closed: false,
+      };
+      runs.set(key(runId), state);
+      if (connection.state === window.signalR.HubConnectionState.Connected) {
+        subscribe(state);
+      }
+      return {
+        lastSteps: function () { return Object.assign({}, state.lastSteps); },
+        unsubscribe: function () {
+          state.closed = true;
+          runs.delete(key(runId));
+          if (connection.state === window.signalR.HubConnectionState.Connected) {
+            connection.invoke("UnsubscribeRun", runId).catch(function () { /* gone with the connection */ });
+          }
+        },
+      };
+    },
     /** Runs fn(connection) now if connected, and after every reconnect or resync. */
     whenConnected: function (fn) {
       hooks.push(fn);

@@ -16,7 +16,9 @@ public sealed class BoardClient : IAsyncDisposable
     private readonly Dictionary<string, List<double>> values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> lastSteps = new(StringComparer.Ordinal);
     private readonly List<JsonElement> runUpdates = [];
+    private readonly List<JsonElement> held = [];
     private Guid? runId;
+    private bool subscribing;
 
     private BoardClient(HubConnection connection, WebSocketConnectionFactory factory)
     {
@@ -25,6 +27,16 @@ public sealed class BoardClient : IAsyncDisposable
         connection.On<JsonElement>("Points", message =>
         {
             Assert.Equal(runId, message.GetProperty("runId").GetGuid());
+            lock (gate)
+            {
+                if (subscribing)
+                {
+                    // Joined before the catch-up was read: what comes meanwhile is taken after it, as live.js does.
+                    held.Add(message.GetProperty("series"));
+                    return;
+                }
+            }
+
             Take(message.GetProperty("series"), live: true);
         });
         connection.On<JsonElement>("RunUpdated", message =>
@@ -68,10 +80,37 @@ public sealed class BoardClient : IAsyncDisposable
         lock (gate)
         {
             last = new Dictionary<string, long>(lastSteps, StringComparer.Ordinal);
+            subscribing = true;
         }
 
-        var catchUp = await Connection.InvokeAsync<JsonElement>("SubscribeRun", id, last);
-        Take(catchUp.GetProperty("series"), live: false);
+        JsonElement catchUp;
+        try
+        {
+            catchUp = await Connection.InvokeAsync<JsonElement>("SubscribeRun", id, last);
+        }
+        catch
+        {
+            lock (gate)
+            {
+                subscribing = false;
+                held.Clear();
+            }
+
+            throw;
+        }
+
+        lock (gate)
+        {
+            Take(catchUp.GetProperty("series"), live: false);
+            foreach (var series in held)
+            {
+                Take(series, live: true);
+            }
+
+            held.Clear();
+            subscribing = false;
+        }
+
         return catchUp;
     }
 
