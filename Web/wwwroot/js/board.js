@@ -540,10 +540,13 @@
     const onRunUpdated = function (message) { self.onRunUpdated(message); };
     this.runIds.forEach(function (runId) {
       if (typeof liveApi.subscribeRun === "function") {
-        const result = liveApi.subscribeRun(runId, self.lastSteps[runId], onPoints, onRunUpdated);
-        if (result && typeof result.then === "function") {
-          result.then(function (catchUp) { self.onCatchUp(catchUp); }, function () { /* reloads still tell */ });
-        }
+        // live.js deduplicates by step, resubscribes after reconnects and hands over { name: [[step, atMs, value]] }.
+        liveApi.subscribeRun(runId, self.lastSteps[runId], function (series, info) {
+          self.onPoints({ runId: runId, series: series });
+          if (info && info.catchUp && info.complete === false) {
+            self.reload(runId);
+          }
+        }, onRunUpdated);
         return;
       }
       if (!self.wiredHub) {
