@@ -499,7 +499,8 @@
       }
       return;
     }
-    const from = event["xaxis.range[0]"], to = event["xaxis.range[1]"];
+    const range = Array.isArray(event["xaxis.range"]) ? event["xaxis.range"] : [event["xaxis.range[0]"], event["xaxis.range[1]"]];
+    const from = range[0], to = range[1];
     if (typeof from !== "number" || typeof to !== "number") {
       return;
     }

@@ -4,9 +4,9 @@
 # "board-first-paint"). The series is ingested through the REST API in batches of 10,000 points. Peer, side by side:
 # the same page with ?raw=1, which loads every raw point (the export JSON) and hands them to plotly (WebGL where
 # Chromium has it), as a board without rollups would. Prints every run, the medians and the ratio raw / board.
-#   bench/metrics/first-paint/run.sh [runs (5)] [points (1000000)]
+#   bench/metrics/first-paint/run.sh [runs (5)] [points (1000000)]     RAW_RUNS=3: runs of the peer
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 runs=${1:-5}
 points=${2:-1000000}
 [ -x /usr/bin/chromium ] || { echo "chromium is needed: sudo apt-get install chromium" >&2; exit 1; }
@@ -34,9 +34,9 @@ PY
 ended=$(date +%s.%N)
 echo "ingested $points points into run $run in $(python3 -c "print(round($ended - $started, 1))") s (batches of 10,000)"
 
-measure() { # label, url suffix, timeout ms
-  local label=$1 suffix=$2 limit=$3 out values=()
-  for i in $(seq 1 "$runs"); do
+measure() { # label, url suffix, timeout ms, runs
+  local label=$1 suffix=$2 limit=$3 n=$4 out values=()
+  for i in $(seq 1 "$n"); do
     out=$(node bench/metrics/first-paint/firstpaint.js "$WEB/Runs/$run$suffix" "$WORK/cookies" "$limit" || true)
     echo "  $label run $i: first paint ${out%% *} ms (plotted points ${out##* })" >&2
     values+=("${out%% *}")
@@ -44,8 +44,8 @@ measure() { # label, url suffix, timeout ms
   printf '%s\n' "${values[@]}" | python3 -c 'import sys, statistics; v=[float(x) for x in sys.stdin.read().split() if x.replace(".","",1).isdigit()]; print(round(statistics.median(v)) if v else "n/a")'
 }
 echo "board (rollups, maxPoints=2000):" >&2
-board=$(measure board "" 30000)
+board=$(measure board "" 30000 "$runs")
 echo "peer (?raw=1, all $points raw points):" >&2
-raw=$(measure raw "?raw=1" 180000)
-printf '\n| page | first paint, median of %s (ms) |\n|---|---|\n| board (rollups + envelope) | %s |\n| peer: all raw points (export JSON → plotly) | %s |\n' "$runs" "$board" "$raw"
+raw=$(measure raw "?raw=1" 180000 "${RAW_RUNS:-3}")
+printf '\n| page | runs | first paint, median (ms) |\n|---|---|---|\n| board (rollups: mean + min/max envelope) | %s | %s |\n| peer: all raw points (export JSON → plotly) | %s | %s |\n' "$runs" "$board" "${RAW_RUNS:-3}" "$raw"
 python3 -c "b='$board'; r='$raw'; print('ratio raw / board:', round(float(r)/float(b), 1) if b.replace('.','',1).isdigit() and r.replace('.','',1).isdigit() else 'n/a')"

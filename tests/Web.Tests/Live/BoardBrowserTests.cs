@@ -99,6 +99,34 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
     }
 
     [Fact]
+    public async Task AHugeSeries_OpensFromItsRollups_AndZoomingInLoadsRawPoints()
+    {
+        await using var s = await Session.StartAsync(live);
+        var id = await s.NewRunAsync("huge");
+        var points = Enumerable.Range(0, 8000).Select(step => (object)new { name = "loss", step, value = Math.Sin(step / 100.0) }).ToList();
+        await s.PostPointsAsync(id, points);
+
+        await s.Page.GotoAsync($"{s.Url}/Runs/{id}");
+        var chart = s.Page.Locator(".board-chart");
+        await Assertions.Expect(s.Page.Locator("[data-board]")).ToHaveAttributeAsync("data-board-ready", "true", Patient);
+        // Rollup buckets (2^6 steps): the mean as the line, the min/max envelope as a band.
+        var overview = int.Parse((await chart.GetAttributeAsync("data-points"))!);
+        Assert.InRange(overview, 100, 2000);
+        Assert.Equal(overview, await chart.EvaluateAsync<int>("d => d.data[1].x.length"));
+        Assert.True(await chart.EvaluateAsync<bool>("d => d.data[1].y.every((max, i) => max >= d.data[0].y[i])"));
+
+        // Zoomed into steps 1000..1400: the raw points of that range.
+        await chart.EvaluateAsync("d => Plotly.relayout(d, { 'xaxis.range': [1000, 1400] })");
+        await Assertions.Expect(chart).ToHaveAttributeAsync("data-zoom-level", "0", Patient);
+        await Assertions.Expect(chart).ToHaveAttributeAsync("data-points", "401", Patient);
+        Assert.Equal(1000, await chart.EvaluateAsync<double>("d => d.data[2].x[0]"));
+
+        // Back out: the overview again.
+        await chart.EvaluateAsync("d => Plotly.relayout(d, { 'xaxis.autorange': true })");
+        await Assertions.Expect(chart).ToHaveAttributeAsync("data-points", overview.ToString(), Patient);
+    }
+
+    [Fact]
     public async Task Compare_OverlaysTwoRuns_PickedFromTheList()
     {
         await using var s = await Session.StartAsync(live);
