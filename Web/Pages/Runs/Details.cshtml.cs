@@ -15,8 +15,10 @@ namespace Platform.Web.Pages.Runs;
 public sealed class DetailsModel(PlatformDbContext db, CurrentUser currentUser) : PageModel
 {
     /// <summary>?raw=1 loads every raw point (the export) rather than the rollups: the first-paint bench's peer.</summary>
-    [BindProperty(SupportsGet = true)]
-    public bool Raw { get; set; }
+    [BindProperty(SupportsGet = true, Name = "raw")]
+    public string? RawQuery { get; set; }
+
+    public bool Raw => RawQuery is "1" or "true";
 
     public Run Run { get; private set; } = null!;
 

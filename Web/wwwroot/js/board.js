@@ -65,10 +65,10 @@
         return window.Plotly;
       }
       return new Promise(function (resolve, reject) {
-        let script = document.querySelector('script[src*="/lib/plotly/"]');
+        let script = document.querySelector('script[src*="/lib/plotly"]');
         if (!script) {
           script = document.createElement("script");
-          script.src = "/lib/plotly/plotly.min.js";
+          script.src = "/lib/plotly-basic/plotly-basic.min.js";
           document.head.appendChild(script);
         }
         script.addEventListener("load", function () { resolve(window.Plotly); });
@@ -79,7 +79,8 @@
       });
     });
   };
-  // WebGL for raw series too long for SVG (the raw peer of the first-paint bench), where the browser has it.
+  // WebGL for raw series too long for SVG (the raw peer of the first-paint bench, with the full plotly bundle), where the
+  // browser has it.
   const webgl = (function () {
     try {
       return !!document.createElement("canvas").getContext("webgl");
@@ -87,6 +88,14 @@
       return false;
     }
   })();
+  // scattergl is in the full bundle only (registered trace types: Plotly.PlotSchema lists them).
+  const isGl = function () {
+    try {
+      return !!window.Plotly.PlotSchema.get().traces.scattergl;
+    } catch (e) {
+      return false;
+    }
+  };
   const formatCount = function (n) {
     return Number(n).toLocaleString("en-US");
   };
@@ -261,8 +270,17 @@
     if (total === 0) {
       this.status("No points yet: they appear here as soon as the code logs them.");
     }
-    // The points load while plotly.js parses.
-    return Promise.all([ensurePlotly()].concat(runs.map(function (run) { return self.loadPoints(run); }))).then(function () {
+    // The points load while plotly.js parses (the marks time both for the first-paint bench).
+    const mark = function (name) {
+      return function () {
+        if (window.performance && performance.mark) {
+          performance.mark(name);
+        }
+      };
+    };
+    const plotly = ensurePlotly().then(mark("board-plotly"));
+    const points = Promise.all(runs.map(function (run) { return self.loadPoints(run); })).then(mark("board-data"));
+    return Promise.all([plotly, points]).then(function () {
       self.root.querySelector(".board-toolbar").hidden = false;
       if (total > 0) {
         self.status("");
@@ -413,7 +431,7 @@
         fill: "tonexty", fillcolor: rgba(s.color, 0.15), hoverinfo: "skip", showlegend: false, legendgroup: s.key, name: label + " max"
       });
       traces.push({
-        x: x.slice(), y: d.y.slice(), type: self.raw && webgl && d.y.length > 50000 ? "scattergl" : "scatter", mode: "lines", name: label,
+        x: x.slice(), y: d.y.slice(), type: self.raw && webgl && window.Plotly.PlotSchema && d.y.length > 50000 && isGl() ? "scattergl" : "scatter", mode: "lines", name: label,
         line: { color: s.color, width: smoothing ? 1 : 1.5 }, opacity: smoothing ? 0.3 : 1, connectgaps: false,
         legendgroup: s.key, showlegend: !smoothing, hovertemplate: (band ? "mean " : "") + "%{y:.6g}<extra>" + label + (smoothing ? " (raw)" : "") + "</extra>"
       });

@@ -91,7 +91,11 @@ async function run(endpoint) {
         const extra = await send("Runtime.evaluate", { expression: process.env.FP_EVAL, returnByValue: true, awaitPromise: true }, sessionId);
         console.error(JSON.stringify(extra.result.value));
       }
-      finish(0, state.paint + " " + (state.points || "?"));
+      const marks = await send("Runtime.evaluate", {
+        expression: "JSON.stringify(performance.getEntriesByType('mark').map(function (m) { return m.name + '=' + Math.round(m.startTime); }).concat(performance.getEntriesByType('resource').filter(function (r) { return /points|export|plotly/.test(r.name); }).map(function (r) { return r.name.replace(/^.*\\//, '').slice(0, 24) + ' ' + Math.round(r.startTime) + '-' + Math.round(r.responseEnd) + ' ' + Math.round((r.encodedBodySize || 0) / 1024) + ' KiB'; })))",
+        returnByValue: true
+      }, sessionId);
+      finish(0, state.paint + " " + (state.points || "?") + " " + JSON.parse(marks.result.value).join(", "));
     }
     if (Date.now() - started > timeout) {
       finish(2, "timeout (" + state.status + ")");

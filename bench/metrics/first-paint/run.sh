@@ -35,14 +35,16 @@ ended=$(date +%s.%N)
 echo "ingested $points points into run $run in $(python3 -c "print(round($ended - $started, 1))") s (batches of 10,000)"
 
 measure() { # label, url suffix, timeout ms, runs
-  local label=$1 suffix=$2 limit=$3 n=$4 out values=()
+  local label=$1 suffix=$2 limit=$3 n=$4 out paint plotted detail values=()
   for i in $(seq 1 "$n"); do
     out=$(node bench/metrics/first-paint/firstpaint.js "$WEB/Runs/$run$suffix" "$WORK/cookies" "$limit" || true)
-    echo "  $label run $i: first paint ${out%% *} ms (plotted points ${out##* })" >&2
-    values+=("${out%% *}")
+    read -r paint plotted detail <<<"$out"
+    echo "  $label run $i: first paint ${paint:-?} ms, plotted points ${plotted:-?} (${detail:-})" >&2
+    values+=("${paint:-x}")
   done
   printf '%s\n' "${values[@]}" | python3 -c 'import sys, statistics; v=[float(x) for x in sys.stdin.read().split() if x.replace(".","",1).isdigit()]; print(round(statistics.median(v)) if v else "n/a")'
 }
+echo "load average before measuring: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) cores" >&2
 echo "board (rollups, maxPoints=2000):" >&2
 board=$(measure board "" 30000 "$runs")
 echo "peer (?raw=1, all $points raw points):" >&2
