@@ -306,24 +306,33 @@ public sealed class MetricIngestion(
             RETURNING "SeriesId", "Step", "At", "Value"
         ),
         flagged AS (
-            SELECT *, ("Value" = 'NaN'::float8 OR "Value" = 'Infinity'::float8 OR "Value" = '-Infinity'::float8) AS nf FROM ins
+            SELECT *, "Value" IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) AS nf FROM ins
+        ),
+        -- The finest level from the rows; the coarser ones (and the series' counters) from its few groups.
+        fine AS (
+            SELECT "SeriesId" AS s, "Step" >> 6 AS b,
+                count(*) AS c,
+                count(*) FILTER (WHERE nf) AS nf,
+                min("Value") FILTER (WHERE NOT nf) AS mn,
+                max("Value") FILTER (WHERE NOT nf) AS mx,
+                sum("Value") FILTER (WHERE NOT nf) AS sm,
+                min("Step") AS fs,
+                max("Step") AS ls,
+                (array_agg("Value" ORDER BY "Step" DESC))[1] AS lv,
+                (array_agg("At" ORDER BY "Step" DESC))[1] AS la
+            FROM flagged GROUP BY 1, 2
         ),
         agg AS (
-            SELECT f."SeriesId" AS s, l AS lvl, f."Step" >> l AS b,
-                count(*) AS c,
-                count(*) FILTER (WHERE f.nf) AS nf,
-                coalesce(min(f."Value") FILTER (WHERE NOT f.nf), 'NaN'::float8) AS mn,
-                coalesce(max(f."Value") FILTER (WHERE NOT f.nf), 'NaN'::float8) AS mx,
-                coalesce(sum(f."Value") FILTER (WHERE NOT f.nf), 0) AS sm,
-                max(f."Step") AS ls,
-                (array_agg(f."Value" ORDER BY f."Step" DESC))[1] AS lv,
-                (array_agg(f."At" ORDER BY f."Step" DESC))[1] AS la
-            FROM flagged f CROSS JOIN unnest($1::int[]) AS l
+            SELECT s, 6 AS lvl, b, c, nf, mn, mx, sm, ls, lv, la FROM fine
+            UNION ALL
+            SELECT s, l, b >> (l - 6), sum(c)::bigint, sum(nf)::bigint, min(mn), max(mx), sum(sm), max(ls),
+                (array_agg(lv ORDER BY ls DESC))[1], (array_agg(la ORDER BY ls DESC))[1]
+            FROM fine CROSS JOIN unnest($1::int[]) AS l WHERE l > 6
             GROUP BY 1, 2, 3
         ),
         rollups AS (
             INSERT INTO "MetricRollups" AS r ("SeriesId", "Level", "Bucket", "Count", "NonFinite", "Min", "Max", "Sum", "LastStep", "Last", "LastAt")
-            SELECT s, lvl, b, c, nf, mn, mx, sm, ls, lv, la FROM agg
+            SELECT s, lvl, b, c, nf, coalesce(mn, 'NaN'::float8), coalesce(mx, 'NaN'::float8), coalesce(sm, 0), ls, lv, la FROM agg
             ON CONFLICT ("SeriesId", "Level", "Bucket") DO UPDATE SET
                 "Count" = r."Count" + excluded."Count",
                 "NonFinite" = r."NonFinite" + excluded."NonFinite",
@@ -339,10 +348,10 @@ public sealed class MetricIngestion(
                 "LastAt" = CASE WHEN excluded."LastStep" > r."LastStep" THEN excluded."LastAt" ELSE r."LastAt" END
         ),
         ser AS (
-            SELECT "SeriesId" AS s, count(*) AS c, min("Step") AS fs, max("Step") AS ls,
-                (array_agg("Value" ORDER BY "Step" DESC))[1] AS lv,
-                (array_agg("At" ORDER BY "Step" DESC))[1] AS la
-            FROM ins GROUP BY 1
+            SELECT s, sum(c)::bigint AS c, min(fs) AS fs, max(ls) AS ls,
+                (array_agg(lv ORDER BY ls DESC))[1] AS lv,
+                (array_agg(la ORDER BY ls DESC))[1] AS la
+            FROM fine GROUP BY 1
         ),
         counters AS (
             UPDATE "MetricSeries" m SET
