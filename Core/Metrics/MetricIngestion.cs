@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -15,7 +16,8 @@ namespace Platform.Core.Metrics;
 /// run's counters last. After the commit every <see cref="IMetricBatchObserver"/> hears of the inserted points.
 /// </summary>
 public sealed class MetricIngestion(
-    PlatformDbContext db, RunService runs, IOptions<MetricsOptions> options, IEnumerable<IMetricBatchObserver> observers, TimeProvider clock)
+    PlatformDbContext db, RunService runs, IOptions<MetricsOptions> options, IEnumerable<IMetricBatchObserver> observers, TimeProvider clock,
+    ILogger<MetricIngestion> logger)
 {
     /// <summary>Bucket widths of the rollups: 2^6, 2^9, 2^12 and 2^15 steps.</summary>
     public static readonly int[] Levels = [6, 9, 12, 15];
@@ -52,9 +54,17 @@ public sealed class MetricIngestion(
         var (response, batch) = result.Value!;
         if (batch.Series.Count > 0)
         {
+            // The points are committed: an observer that fails must not turn that into an error the SDK would retry.
             foreach (var observer in observers)
             {
-                observer.OnIngested(batch);
+                try
+                {
+                    observer.OnIngested(batch);
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Metric batch observer {Observer} failed for run {RunId}", observer.GetType().Name, batch.RunId);
+                }
             }
         }
 
@@ -117,14 +127,26 @@ public sealed class MetricIngestion(
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             await using var transaction = await connection.BeginTransactionAsync(ct);
 
-            // 1. The run row, locked: batches of one run queue here, so the series, rollups and counters below are
-            //    only ever changed by one transaction at a time (no lock-order cycles, no lost updates).
+            // 1. One round trip: the run row, locked (batches of one run queue here, so the series, rollups and
+            //    counters below are only ever changed by one transaction at a time: no lock-order cycles, no lost
+            //    updates), the batch's temporary table, and the series the batch names that exist already.
             long pointCount;
             RunState state;
-            await using (var command = new NpgsqlCommand("""SELECT "PointCount", "State" FROM "Runs" WHERE "Id" = $1 FOR UPDATE""", connection, transaction))
+            var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+            var lastSteps = new Dictionary<string, long>(StringComparer.Ordinal);
+            await using (var first = new NpgsqlBatch(connection, transaction))
             {
-                command.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                await using var reader = await command.ExecuteReaderAsync(ct);
+                first.BatchCommands.Add(new NpgsqlBatchCommand("""SELECT "PointCount", "State" FROM "Runs" WHERE "Id" = $1 FOR UPDATE""")
+                {
+                    Parameters = { new NpgsqlParameter { Value = run.Id } },
+                });
+                first.BatchCommands.Add(new NpgsqlBatchCommand(
+                    """CREATE TEMP TABLE metric_batch ("SeriesId" bigint, "Step" bigint, "At" timestamptz, "Value" double precision) ON COMMIT DROP"""));
+                first.BatchCommands.Add(new NpgsqlBatchCommand("""SELECT "Id", "Name", "LastStep" FROM "MetricSeries" WHERE "RunId" = $1 AND "Name" = ANY($2)""")
+                {
+                    Parameters = { new NpgsqlParameter { Value = run.Id }, new NpgsqlParameter { Value = names } },
+                });
+                await using var reader = await first.ExecuteReaderAsync(ct);
                 if (!await reader.ReadAsync(ct))
                 {
                     return Error.NotFound("Run");
@@ -132,66 +154,47 @@ public sealed class MetricIngestion(
 
                 pointCount = reader.GetInt64(0);
                 state = Enum.Parse<RunState>(reader.GetString(1));
+                await reader.NextResultAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var name = reader.GetString(1);
+                    ids[name] = reader.GetInt64(0);
+                    if (!reader.IsDBNull(2))
+                    {
+                        lastSteps[name] = reader.GetInt64(2);
+                    }
+                }
             }
 
-            // 2. The series: existing ones, then the new ones (within the per-run limit).
-            var ids = new Dictionary<string, long>(StringComparer.Ordinal);
-            var lastSteps = new Dictionary<string, long>(StringComparer.Ordinal);
-            if (names.Length > 0)
+            // 2. The new series, within the per-run limit.
+            var missing = names.Where(n => !ids.ContainsKey(n)).ToArray();
+            if (missing.Length > 0)
             {
-                await using (var command = new NpgsqlCommand(
-                    """SELECT "Id", "Name", "LastStep" FROM "MetricSeries" WHERE "RunId" = $1 AND "Name" = ANY($2)""", connection, transaction))
+                await using (var count = new NpgsqlCommand("""SELECT count(*) FROM "MetricSeries" WHERE "RunId" = $1""", connection, transaction))
                 {
-                    command.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                    command.Parameters.Add(new NpgsqlParameter { Value = names });
-                    await using var reader = await command.ExecuteReaderAsync(ct);
-                    while (await reader.ReadAsync(ct))
+                    count.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                    var existing = (long)(await count.ExecuteScalarAsync(ct))!;
+                    if (existing + missing.Length > limits.MaxSeriesPerRun)
                     {
-                        var name = reader.GetString(1);
-                        ids[name] = reader.GetInt64(0);
-                        if (!reader.IsDBNull(2))
-                        {
-                            lastSteps[name] = reader.GetInt64(2);
-                        }
+                        return Error.Invalid("points",
+                            $"A run holds at most {limits.MaxSeriesPerRun} series; it has {existing} and this batch adds {missing.Length}.");
                     }
                 }
 
-                var missing = names.Where(n => !ids.ContainsKey(n)).ToArray();
-                if (missing.Length > 0)
+                await using var insert = new NpgsqlCommand("""
+                    INSERT INTO "MetricSeries" ("RunId", "Name", "PointCount") SELECT $1, n, 0 FROM unnest($2::text[]) AS n
+                    ON CONFLICT ("RunId", "Name") DO NOTHING RETURNING "Id", "Name"
+                    """, connection, transaction);
+                insert.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                insert.Parameters.Add(new NpgsqlParameter { Value = missing });
+                await using var reader = await insert.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
                 {
-                    await using (var count = new NpgsqlCommand("""SELECT count(*) FROM "MetricSeries" WHERE "RunId" = $1""", connection, transaction))
-                    {
-                        count.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                        var existing = (long)(await count.ExecuteScalarAsync(ct))!;
-                        if (existing + missing.Length > limits.MaxSeriesPerRun)
-                        {
-                            return Error.Invalid("points",
-                                $"A run holds at most {limits.MaxSeriesPerRun} series; it has {existing} and this batch adds {missing.Length}.");
-                        }
-                    }
-
-                    await using var insert = new NpgsqlCommand("""
-                        INSERT INTO "MetricSeries" ("RunId", "Name", "PointCount") SELECT $1, n, 0 FROM unnest($2::text[]) AS n
-                        ON CONFLICT ("RunId", "Name") DO NOTHING RETURNING "Id", "Name"
-                        """, connection, transaction);
-                    insert.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                    insert.Parameters.Add(new NpgsqlParameter { Value = missing });
-                    await using var reader = await insert.ExecuteReaderAsync(ct);
-                    while (await reader.ReadAsync(ct))
-                    {
-                        ids[reader.GetString(1)] = reader.GetInt64(0);
-                    }
+                    ids[reader.GetString(1)] = reader.GetInt64(0);
                 }
             }
 
             // 3. The points, by binary COPY into a table that lives until the commit.
-            await using (var create = new NpgsqlCommand(
-                """CREATE TEMP TABLE metric_batch ("SeriesId" bigint, "Step" bigint, "At" timestamptz, "Value" double precision) ON COMMIT DROP""",
-                connection, transaction))
-            {
-                await create.ExecuteNonQueryAsync(ct);
-            }
-
             if (points.Count > 0)
             {
                 await using var copy = await connection.BeginBinaryImportAsync(
@@ -216,6 +219,10 @@ public sealed class MetricIngestion(
             {
                 await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
                 command.Parameters.Add(new NpgsqlParameter { Value = Levels });
+                command.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                command.Parameters.Add(new NpgsqlParameter { Value = dropped });
+                command.Parameters.Add(new NpgsqlParameter { Value = now });
+                command.Parameters.Add(new NpgsqlParameter { Value = RunService.BytesPerPoint });
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
@@ -230,22 +237,18 @@ public sealed class MetricIngestion(
                     $"A run holds at most {limits.MaxPointsPerRun} points; it has {pointCount} and this batch adds {inserted.Count}.");
             }
 
-            // 5. The run's counters (a finished run that gets points is open again).
-            await using (var update = new NpgsqlCommand("""
-                UPDATE "Runs" SET "PointCount" = "PointCount" + $2, "Bytes" = "Bytes" + $3, "Dropped" = "Dropped" + $4,
-                    "UpdatedAt" = $5, "State" = 'Open', "FinishedAt" = NULL
-                WHERE "Id" = $1
-                """, connection, transaction))
+            // 5. A batch with no points, only a count of dropped ones: that count alone.
+            if (points.Count == 0 && dropped > 0)
             {
+                await using var update = new NpgsqlCommand(
+                    """UPDATE "Runs" SET "Dropped" = "Dropped" + $2, "UpdatedAt" = $3 WHERE "Id" = $1""", connection, transaction);
                 update.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                update.Parameters.Add(new NpgsqlParameter { Value = (long)inserted.Count });
-                update.Parameters.Add(new NpgsqlParameter { Value = inserted.Count * RunService.BytesPerPoint });
                 update.Parameters.Add(new NpgsqlParameter { Value = dropped });
                 update.Parameters.Add(new NpgsqlParameter { Value = now });
                 await update.ExecuteNonQueryAsync(ct);
             }
 
-            if (dropped > 0 || state == RunState.Finished)
+            if (dropped > 0 || state == RunState.Finished && points.Count > 0)
             {
                 await using var notify = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection, transaction);
                 notify.Parameters.Add(new NpgsqlParameter { Value = RunService.Channel });
@@ -294,7 +297,7 @@ public sealed class MetricIngestion(
     }
 
     /// <summary>
-    /// $1: the rollup levels. Non-finite values (NaN, ±Infinity; PostgreSQL's NaN equals itself) are counted in
+    /// $1: the rollup levels (the first is 6, the finest), $2 the run, $3 points dropped, $4 now, $5 bytes per point. Non-finite values (NaN, ±Infinity; PostgreSQL's NaN equals itself) are counted in
     /// NonFinite and left out of Min, Max and Sum; a bucket with no finite value keeps Min = Max = NaN and Sum = 0 until
     /// one arrives. Last, LastStep and LastAt follow the highest step.
     /// </summary>
@@ -361,6 +364,13 @@ public sealed class MetricIngestion(
                 "LastValue" = CASE WHEN m."LastStep" IS NULL OR ser.ls > m."LastStep" THEN ser.lv ELSE m."LastValue" END,
                 "LastAt" = CASE WHEN m."LastStep" IS NULL OR ser.ls > m."LastStep" THEN ser.la ELSE m."LastAt" END
             FROM ser WHERE m."Id" = ser.s
+        ),
+        -- The run's counters (a finished run that gets points is open again).
+        run AS (
+            UPDATE "Runs" SET "PointCount" = "PointCount" + (SELECT count(*) FROM ins),
+                "Bytes" = "Bytes" + $5 * (SELECT count(*) FROM ins), "Dropped" = "Dropped" + $3,
+                "UpdatedAt" = $4, "State" = 'Open', "FinishedAt" = NULL
+            WHERE "Id" = $2
         )
         SELECT "SeriesId", "Step", "At", "Value" FROM ins ORDER BY "SeriesId", "Step"
         """;

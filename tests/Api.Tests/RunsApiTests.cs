@@ -480,6 +480,14 @@ public sealed class RunsApiTests(StaticCatalogApiFactory factory) : IClassFixtur
         await PostPointsAsync(user.Client, alpha1, new { points = new[] { Point("x", 0, 1) } });
         Assert.Equal("open", (await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{alpha1}")).GetProperty("state").GetString());
         Assert.Equal(alpha1, (await ListAsync("")).Ids[0]);
+
+        // A batch of nothing but a dropped count (the SDK after an outage) counts it and keeps a finished run finished.
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.PostAsync($"/api/v1/runs/{alpha2}/finish", null)).StatusCode);
+        var onlyDropped = await PostPointsAsync(user.Client, alpha2, new { points = Array.Empty<object>(), dropped = 3 });
+        Assert.Equal(0, onlyDropped.GetProperty("accepted").GetInt32());
+        var afterOutage = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{alpha2}");
+        Assert.Equal(3, afterOutage.GetProperty("dropped").GetInt64());
+        Assert.Equal("finished", afterOutage.GetProperty("state").GetString());
     }
 
     private sealed class RecordingObserver : IMetricBatchObserver

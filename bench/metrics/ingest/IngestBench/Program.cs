@@ -106,7 +106,8 @@ async Task<(long, double, double, double)> OursAsync(string label, bool sharedRu
     return await RunAsync(label, seconds, async (w, b) =>
     {
         await using var db = DatabaseMigrator.CreateContext(connection);
-        var ingestion = new MetricIngestion(db, new RunService(db, TimeProvider.System), options, [], TimeProvider.System);
+        var ingestion = new MetricIngestion(db, new RunService(db, TimeProvider.System), options, [], TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<MetricIngestion>.Instance);
         var result = await ingestion.IngestAsync(userId, null, runs[w], new IngestRequest(Batch(w, b, sharedRun)));
         if (result.Error is { } error)
         {
