@@ -230,6 +230,38 @@ public sealed class RunsApiTests(StaticCatalogApiFactory factory) : IClassFixtur
             .AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("to"));
     }
 
+    [Fact]
+    public async Task RollupsMergeBatchesWithOnlyNonFiniteValues_AndOutOfOrderSteps()
+    {
+        var user = await factory.CreateUserAsync("metrics-nonfinite");
+        var runId = await CreateRunAsync(user.Client);
+        // One point a batch into the same buckets: NaN first, then +Inf, then finite values, the highest step not last.
+        foreach (var (step, value) in new (long, object)[] { (0, "NaN"), (1, "Infinity"), (5, 2.0), (3, -1.0), (4, "-Infinity") })
+        {
+            await PostPointsAsync(user.Client, runId, new { points = new[] { Point("v", step, value) } });
+        }
+
+        var rollups = await factory.WithDbAsync(db => db.MetricRollups.AsNoTracking()
+            .Where(r => db.MetricSeries.Any(s => s.RunId == runId && s.Id == r.SeriesId)).OrderBy(r => r.Level).ToListAsync());
+        Assert.Equal(MetricIngestion.Levels, rollups.Select(r => r.Level));
+        Assert.All(rollups, r =>
+        {
+            Assert.Equal((0L, 5L, 3L, -1.0, 2.0, 1.0, 5L, 2.0), (r.Bucket, r.Count, r.NonFinite, r.Min, r.Max, r.Sum, r.LastStep, r.Last));
+        });
+
+        // Only non-finite so far in a bucket: NaN envelope and mean, counted.
+        await PostPointsAsync(user.Client, runId, new { points = new[] { Point("w", 0, "NaN"), Point("w", 1, "-Infinity") } });
+        var read = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}/points?series=w&series=v&maxPoints=1");
+        var w = read.GetProperty("series").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "w");
+        Assert.Equal(6, w.GetProperty("level").GetInt32());
+        Assert.Equal("NaN", w.GetProperty("values")[0].GetString());
+        Assert.Equal("NaN", w.GetProperty("min")[0].GetString());
+        var v = read.GetProperty("series").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "v");
+        Assert.Equal(0.5, v.GetProperty("values")[0].GetDouble());
+        Assert.Equal(5, v.GetProperty("steps")[0].GetInt64());
+        Assert.Equal(5, v.GetProperty("total").GetInt64());
+    }
+
     private static object Wire(double value) => double.IsFinite(value) ? value : PointInputConverter.Format(value);
 
     private static async Task<JsonElement> ReadAsync(Guid runId, TestUser user, string query) =>
