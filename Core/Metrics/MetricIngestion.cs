@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -15,7 +16,8 @@ namespace Platform.Core.Metrics;
 /// run's counters last. After the commit every <see cref="IMetricBatchObserver"/> hears of the inserted points.
 /// </summary>
 public sealed class MetricIngestion(
-    PlatformDbContext db, RunService runs, IOptions<MetricsOptions> options, IEnumerable<IMetricBatchObserver> observers, TimeProvider clock)
+    PlatformDbContext db, RunService runs, IOptions<MetricsOptions> options, IEnumerable<IMetricBatchObserver> observers, TimeProvider clock,
+    ILogger<MetricIngestion> logger)
 {
     /// <summary>Bucket widths of the rollups: 2^6, 2^9, 2^12 and 2^15 steps.</summary>
     public static readonly int[] Levels = [6, 9, 12, 15];
@@ -52,9 +54,17 @@ public sealed class MetricIngestion(
         var (response, batch) = result.Value!;
         if (batch.Series.Count > 0)
         {
+            // The points are committed: an observer that fails must not turn that into an error the SDK would retry.
             foreach (var observer in observers)
             {
-                observer.OnIngested(batch);
+                try
+                {
+                    observer.OnIngested(batch);
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Metric batch observer {Observer} failed for run {RunId}", observer.GetType().Name, batch.RunId);
+                }
             }
         }
 
@@ -117,14 +127,26 @@ public sealed class MetricIngestion(
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             await using var transaction = await connection.BeginTransactionAsync(ct);
 
-            // 1. The run row, locked: batches of one run queue here, so the series, rollups and counters below are
-            //    only ever changed by one transaction at a time (no lock-order cycles, no lost updates).
+            // 1. One round trip: the run row, locked (batches of one run queue here, so the series, rollups and
+            //    counters below are only ever changed by one transaction at a time: no lock-order cycles, no lost
+            //    updates), the batch's temporary table, and the series the batch names that exist already.
             long pointCount;
             RunState state;
-            await using (var command = new NpgsqlCommand("""SELECT "PointCount", "State" FROM "Runs" WHERE "Id" = $1 FOR UPDATE""", connection, transaction))
+            var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+            var lastSteps = new Dictionary<string, long>(StringComparer.Ordinal);
+            await using (var first = new NpgsqlBatch(connection, transaction))
             {
-                command.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                await using var reader = await command.ExecuteReaderAsync(ct);
+                first.BatchCommands.Add(new NpgsqlBatchCommand("""SELECT "PointCount", "State" FROM "Runs" WHERE "Id" = $1 FOR UPDATE""")
+                {
+                    Parameters = { new NpgsqlParameter { Value = run.Id } },
+                });
+                first.BatchCommands.Add(new NpgsqlBatchCommand(
+                    """CREATE TEMP TABLE metric_batch ("SeriesId" bigint, "Step" bigint, "At" timestamptz, "Value" double precision) ON COMMIT DROP"""));
+                first.BatchCommands.Add(new NpgsqlBatchCommand("""SELECT "Id", "Name", "LastStep" FROM "MetricSeries" WHERE "RunId" = $1 AND "Name" = ANY($2)""")
+                {
+                    Parameters = { new NpgsqlParameter { Value = run.Id }, new NpgsqlParameter { Value = names } },
+                });
+                await using var reader = await first.ExecuteReaderAsync(ct);
                 if (!await reader.ReadAsync(ct))
                 {
                     return Error.NotFound("Run");
@@ -132,66 +154,47 @@ public sealed class MetricIngestion(
 
                 pointCount = reader.GetInt64(0);
                 state = Enum.Parse<RunState>(reader.GetString(1));
+                await reader.NextResultAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var name = reader.GetString(1);
+                    ids[name] = reader.GetInt64(0);
+                    if (!reader.IsDBNull(2))
+                    {
+                        lastSteps[name] = reader.GetInt64(2);
+                    }
+                }
             }
 
-            // 2. The series: existing ones, then the new ones (within the per-run limit).
-            var ids = new Dictionary<string, long>(StringComparer.Ordinal);
-            var lastSteps = new Dictionary<string, long>(StringComparer.Ordinal);
-            if (names.Length > 0)
+            // 2. The new series, within the per-run limit.
+            var missing = names.Where(n => !ids.ContainsKey(n)).ToArray();
+            if (missing.Length > 0)
             {
-                await using (var command = new NpgsqlCommand(
-                    """SELECT "Id", "Name", "LastStep" FROM "MetricSeries" WHERE "RunId" = $1 AND "Name" = ANY($2)""", connection, transaction))
+                await using (var count = new NpgsqlCommand("""SELECT count(*) FROM "MetricSeries" WHERE "RunId" = $1""", connection, transaction))
                 {
-                    command.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                    command.Parameters.Add(new NpgsqlParameter { Value = names });
-                    await using var reader = await command.ExecuteReaderAsync(ct);
-                    while (await reader.ReadAsync(ct))
+                    count.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                    var existing = (long)(await count.ExecuteScalarAsync(ct))!;
+                    if (existing + missing.Length > limits.MaxSeriesPerRun)
                     {
-                        var name = reader.GetString(1);
-                        ids[name] = reader.GetInt64(0);
-                        if (!reader.IsDBNull(2))
-                        {
-                            lastSteps[name] = reader.GetInt64(2);
-                        }
+                        return Error.Invalid("points",
+                            $"A run holds at most {limits.MaxSeriesPerRun} series; it has {existing} and this batch adds {missing.Length}.");
                     }
                 }
 
-                var missing = names.Where(n => !ids.ContainsKey(n)).ToArray();
-                if (missing.Length > 0)
+                await using var insert = new NpgsqlCommand("""
+                    INSERT INTO "MetricSeries" ("RunId", "Name", "PointCount") SELECT $1, n, 0 FROM unnest($2::text[]) AS n
+                    ON CONFLICT ("RunId", "Name") DO NOTHING RETURNING "Id", "Name"
+                    """, connection, transaction);
+                insert.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                insert.Parameters.Add(new NpgsqlParameter { Value = missing });
+                await using var reader = await insert.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
                 {
-                    await using (var count = new NpgsqlCommand("""SELECT count(*) FROM "MetricSeries" WHERE "RunId" = $1""", connection, transaction))
-                    {
-                        count.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                        var existing = (long)(await count.ExecuteScalarAsync(ct))!;
-                        if (existing + missing.Length > limits.MaxSeriesPerRun)
-                        {
-                            return Error.Invalid("points",
-                                $"A run holds at most {limits.MaxSeriesPerRun} series; it has {existing} and this batch adds {missing.Length}.");
-                        }
-                    }
-
-                    await using var insert = new NpgsqlCommand("""
-                        INSERT INTO "MetricSeries" ("RunId", "Name", "PointCount") SELECT $1, n, 0 FROM unnest($2::text[]) AS n
-                        ON CONFLICT ("RunId", "Name") DO NOTHING RETURNING "Id", "Name"
-                        """, connection, transaction);
-                    insert.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                    insert.Parameters.Add(new NpgsqlParameter { Value = missing });
-                    await using var reader = await insert.ExecuteReaderAsync(ct);
-                    while (await reader.ReadAsync(ct))
-                    {
-                        ids[reader.GetString(1)] = reader.GetInt64(0);
-                    }
+                    ids[reader.GetString(1)] = reader.GetInt64(0);
                 }
             }
 
             // 3. The points, by binary COPY into a table that lives until the commit.
-            await using (var create = new NpgsqlCommand(
-                """CREATE TEMP TABLE metric_batch ("SeriesId" bigint, "Step" bigint, "At" timestamptz, "Value" double precision) ON COMMIT DROP""",
-                connection, transaction))
-            {
-                await create.ExecuteNonQueryAsync(ct);
-            }
-
             if (points.Count > 0)
             {
                 await using var copy = await connection.BeginBinaryImportAsync(
@@ -216,6 +219,10 @@ public sealed class MetricIngestion(
             {
                 await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
                 command.Parameters.Add(new NpgsqlParameter { Value = Levels });
+                command.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                command.Parameters.Add(new NpgsqlParameter { Value = dropped });
+                command.Parameters.Add(new NpgsqlParameter { Value = now });
+                command.Parameters.Add(new NpgsqlParameter { Value = RunService.BytesPerPoint });
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
@@ -230,22 +237,18 @@ public sealed class MetricIngestion(
                     $"A run holds at most {limits.MaxPointsPerRun} points; it has {pointCount} and this batch adds {inserted.Count}.");
             }
 
-            // 5. The run's counters (a finished run that gets points is open again).
-            await using (var update = new NpgsqlCommand("""
-                UPDATE "Runs" SET "PointCount" = "PointCount" + $2, "Bytes" = "Bytes" + $3, "Dropped" = "Dropped" + $4,
-                    "UpdatedAt" = $5, "State" = 'Open', "FinishedAt" = NULL
-                WHERE "Id" = $1
-                """, connection, transaction))
+            // 5. A batch with no points, only a count of dropped ones: that count alone.
+            if (points.Count == 0 && dropped > 0)
             {
+                await using var update = new NpgsqlCommand(
+                    """UPDATE "Runs" SET "Dropped" = "Dropped" + $2, "UpdatedAt" = $3 WHERE "Id" = $1""", connection, transaction);
                 update.Parameters.Add(new NpgsqlParameter { Value = run.Id });
-                update.Parameters.Add(new NpgsqlParameter { Value = (long)inserted.Count });
-                update.Parameters.Add(new NpgsqlParameter { Value = inserted.Count * RunService.BytesPerPoint });
                 update.Parameters.Add(new NpgsqlParameter { Value = dropped });
                 update.Parameters.Add(new NpgsqlParameter { Value = now });
                 await update.ExecuteNonQueryAsync(ct);
             }
 
-            if (dropped > 0 || state == RunState.Finished)
+            if (dropped > 0 || state == RunState.Finished && points.Count > 0)
             {
                 await using var notify = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection, transaction);
                 notify.Parameters.Add(new NpgsqlParameter { Value = RunService.Channel });
@@ -294,7 +297,7 @@ public sealed class MetricIngestion(
     }
 
     /// <summary>
-    /// $1: the rollup levels. Non-finite values (NaN, ±Infinity; PostgreSQL's NaN equals itself) are counted in
+    /// $1: the rollup levels (the first is 6, the finest), $2 the run, $3 points dropped, $4 now, $5 bytes per point. Non-finite values (NaN, ±Infinity; PostgreSQL's NaN equals itself) are counted in
     /// NonFinite and left out of Min, Max and Sum; a bucket with no finite value keeps Min = Max = NaN and Sum = 0 until
     /// one arrives. Last, LastStep and LastAt follow the highest step.
     /// </summary>
@@ -306,24 +309,33 @@ public sealed class MetricIngestion(
             RETURNING "SeriesId", "Step", "At", "Value"
         ),
         flagged AS (
-            SELECT *, ("Value" = 'NaN'::float8 OR "Value" = 'Infinity'::float8 OR "Value" = '-Infinity'::float8) AS nf FROM ins
+            SELECT *, "Value" IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) AS nf FROM ins
+        ),
+        -- The finest level from the rows; the coarser ones (and the series' counters) from its few groups.
+        fine AS (
+            SELECT "SeriesId" AS s, "Step" >> 6 AS b,
+                count(*) AS c,
+                count(*) FILTER (WHERE nf) AS nf,
+                min("Value") FILTER (WHERE NOT nf) AS mn,
+                max("Value") FILTER (WHERE NOT nf) AS mx,
+                sum("Value") FILTER (WHERE NOT nf) AS sm,
+                min("Step") AS fs,
+                max("Step") AS ls,
+                (array_agg("Value" ORDER BY "Step" DESC))[1] AS lv,
+                (array_agg("At" ORDER BY "Step" DESC))[1] AS la
+            FROM flagged GROUP BY 1, 2
         ),
         agg AS (
-            SELECT f."SeriesId" AS s, l AS lvl, f."Step" >> l AS b,
-                count(*) AS c,
-                count(*) FILTER (WHERE f.nf) AS nf,
-                coalesce(min(f."Value") FILTER (WHERE NOT f.nf), 'NaN'::float8) AS mn,
-                coalesce(max(f."Value") FILTER (WHERE NOT f.nf), 'NaN'::float8) AS mx,
-                coalesce(sum(f."Value") FILTER (WHERE NOT f.nf), 0) AS sm,
-                max(f."Step") AS ls,
-                (array_agg(f."Value" ORDER BY f."Step" DESC))[1] AS lv,
-                (array_agg(f."At" ORDER BY f."Step" DESC))[1] AS la
-            FROM flagged f CROSS JOIN unnest($1::int[]) AS l
+            SELECT s, 6 AS lvl, b, c, nf, mn, mx, sm, ls, lv, la FROM fine
+            UNION ALL
+            SELECT s, l, b >> (l - 6), sum(c)::bigint, sum(nf)::bigint, min(mn), max(mx), sum(sm), max(ls),
+                (array_agg(lv ORDER BY ls DESC))[1], (array_agg(la ORDER BY ls DESC))[1]
+            FROM fine CROSS JOIN unnest($1::int[]) AS l WHERE l > 6
             GROUP BY 1, 2, 3
         ),
         rollups AS (
             INSERT INTO "MetricRollups" AS r ("SeriesId", "Level", "Bucket", "Count", "NonFinite", "Min", "Max", "Sum", "LastStep", "Last", "LastAt")
-            SELECT s, lvl, b, c, nf, mn, mx, sm, ls, lv, la FROM agg
+            SELECT s, lvl, b, c, nf, coalesce(mn, 'NaN'::float8), coalesce(mx, 'NaN'::float8), coalesce(sm, 0), ls, lv, la FROM agg
             ON CONFLICT ("SeriesId", "Level", "Bucket") DO UPDATE SET
                 "Count" = r."Count" + excluded."Count",
                 "NonFinite" = r."NonFinite" + excluded."NonFinite",
@@ -339,10 +351,10 @@ public sealed class MetricIngestion(
                 "LastAt" = CASE WHEN excluded."LastStep" > r."LastStep" THEN excluded."LastAt" ELSE r."LastAt" END
         ),
         ser AS (
-            SELECT "SeriesId" AS s, count(*) AS c, min("Step") AS fs, max("Step") AS ls,
-                (array_agg("Value" ORDER BY "Step" DESC))[1] AS lv,
-                (array_agg("At" ORDER BY "Step" DESC))[1] AS la
-            FROM ins GROUP BY 1
+            SELECT s, sum(c)::bigint AS c, min(fs) AS fs, max(ls) AS ls,
+                (array_agg(lv ORDER BY ls DESC))[1] AS lv,
+                (array_agg(la ORDER BY ls DESC))[1] AS la
+            FROM fine GROUP BY 1
         ),
         counters AS (
             UPDATE "MetricSeries" m SET
@@ -352,6 +364,13 @@ public sealed class MetricIngestion(
                 "LastValue" = CASE WHEN m."LastStep" IS NULL OR ser.ls > m."LastStep" THEN ser.lv ELSE m."LastValue" END,
                 "LastAt" = CASE WHEN m."LastStep" IS NULL OR ser.ls > m."LastStep" THEN ser.la ELSE m."LastAt" END
             FROM ser WHERE m."Id" = ser.s
+        ),
+        -- The run's counters (a finished run that gets points is open again).
+        run AS (
+            UPDATE "Runs" SET "PointCount" = "PointCount" + (SELECT count(*) FROM ins),
+                "Bytes" = "Bytes" + $5 * (SELECT count(*) FROM ins), "Dropped" = "Dropped" + $3,
+                "UpdatedAt" = $4, "State" = 'Open', "FinishedAt" = NULL
+            WHERE "Id" = $2
         )
         SELECT "SeriesId", "Step", "At", "Value" FROM ins ORDER BY "SeriesId", "Step"
         """;

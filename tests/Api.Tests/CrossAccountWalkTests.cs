@@ -52,6 +52,13 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         var job = await (await alice.Client.PostAsJsonAsync("/api/v1/jobs", new { name = "secret-job", command = new[] { "true" } }))
             .Content.ReadFromJsonAsync<JsonElement>();
         var jobId = job.GetProperty("id").GetGuid();
+        var run = await (await alice.Client.PostAsJsonAsync("/api/v1/runs", new { name = "secret-run" })).Content.ReadFromJsonAsync<JsonElement>();
+        var runId = run.GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.OK, (await alice.Client.PostAsJsonAsync($"/api/v1/runs/{runId}/points",
+            new { points = new[] { new { name = "secret-metric", step = 0, value = 1.5 } } })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await alice.Client.PostAsJsonAsync($"/api/v1/runs/{runId}/graphs",
+            new { title = "secret-graph", series = new[] { "secret-metric" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await alice.Client.PostAsJsonAsync("/api/v1/runs", new { jobId })).StatusCode);
         long notificationId;
         using (var scope = factory.Services.CreateScope())
         {
@@ -80,6 +87,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             ["deploymentId"] = deploymentId.ToString(),
             ["notificationId"] = notificationId.ToString(),
             ["jobId"] = jobId.ToString(),
+            ["runId"] = runId.ToString(),
         };
         // Model routes get Alice's model and its share in place of the dataset's.
         var modelSamples = new Dictionary<string, string>(samples)
@@ -91,6 +99,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         {
             alice.Email, aliceMember.Email, alice.AccountId.ToString(), aliceKeyId.ToString(), "pending@example.test", "secret-data", datasetId.ToString(),
             "secret-model", modelId.ToString(), "secret-deployment", deploymentId.ToString(), "secret-notification", "secret-job", jobId.ToString(),
+            "secret-run", runId.ToString(), "secret-metric", "secret-graph",
         };
         var body = JsonSerializer.Serialize(new
         {
@@ -210,6 +219,7 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
         ["deploymentId"] = Guid.NewGuid().ToString(),
         ["notificationId"] = "1",
         ["jobId"] = Guid.NewGuid().ToString(),
+        ["runId"] = Guid.NewGuid().ToString(),
     };
 
     /// <summary>
@@ -305,8 +315,13 @@ public sealed class CrossAccountWalkTests(ApiFactory factory) : IClassFixture<Ap
             .Select(j => j.Id + ":" + j.Name + ":" + j.Desired + ":" + j.Generation + ":" + j.Progress).ToListAsync();
         var quotas = await db.JobQuotas.AsNoTracking().Where(q => q.AccountId == alice.AccountId).OrderBy(q => q.Id)
             .Select(q => q.Id + ":" + q.UserId + ":" + q.MaxGpus + ":" + q.GpuHoursPerDay + ":" + q.CpuHoursPerDay + ":" + q.Weight).ToListAsync();
+        var runs = await db.Runs.AsNoTracking().Where(r => r.AccountId == alice.AccountId).OrderBy(r => r.Id)
+            .Select(r => r.Id + ":" + r.Name + ":" + r.State + ":" + r.PointCount + ":" + r.Dropped + ":" + r.UpdatedAt
+                + ":" + db.MetricSeries.Count(m => m.RunId == r.Id) + ":" + db.RunGraphs.Count(g => g.RunId == r.Id)).ToListAsync();
+        var points = await db.MetricPoints.AsNoTracking()
+            .Where(p => db.MetricSeries.Any(m => m.Id == p.SeriesId && db.Runs.Any(r => r.Id == m.RunId && r.AccountId == alice.AccountId))).CountAsync();
         var preferences = await db.Users.AsNoTracking().Where(u => u.Id == alice.Id).Select(u => u.NotifyByEmail.ToString()).FirstAsync();
         return string.Join("|", [account, .. members, .. invitations, .. keys, users, .. limits, .. notifications, .. artifacts, .. shares, .. models, .. aliases,
-            .. uploads, .. parts, .. jobs, .. quotas, preferences]);
+            .. uploads, .. parts, .. jobs, .. quotas, .. runs, points.ToString(), preferences]);
     });
 }

@@ -230,6 +230,38 @@ public sealed class RunsApiTests(StaticCatalogApiFactory factory) : IClassFixtur
             .AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("to"));
     }
 
+    [Fact]
+    public async Task RollupsMergeBatchesWithOnlyNonFiniteValues_AndOutOfOrderSteps()
+    {
+        var user = await factory.CreateUserAsync("metrics-nonfinite");
+        var runId = await CreateRunAsync(user.Client);
+        // One point a batch into the same buckets: NaN first, then +Inf, then finite values, the highest step not last.
+        foreach (var (step, value) in new (long, object)[] { (0, "NaN"), (1, "Infinity"), (5, 2.0), (3, -1.0), (4, "-Infinity") })
+        {
+            await PostPointsAsync(user.Client, runId, new { points = new[] { Point("v", step, value) } });
+        }
+
+        var rollups = await factory.WithDbAsync(db => db.MetricRollups.AsNoTracking()
+            .Where(r => db.MetricSeries.Any(s => s.RunId == runId && s.Id == r.SeriesId)).OrderBy(r => r.Level).ToListAsync());
+        Assert.Equal(MetricIngestion.Levels, rollups.Select(r => r.Level));
+        Assert.All(rollups, r =>
+        {
+            Assert.Equal((0L, 5L, 3L, -1.0, 2.0, 1.0, 5L, 2.0), (r.Bucket, r.Count, r.NonFinite, r.Min, r.Max, r.Sum, r.LastStep, r.Last));
+        });
+
+        // Only non-finite so far in a bucket: NaN envelope and mean, counted.
+        await PostPointsAsync(user.Client, runId, new { points = new[] { Point("w", 0, "NaN"), Point("w", 1, "-Infinity") } });
+        var read = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}/points?series=w&series=v&maxPoints=1");
+        var w = read.GetProperty("series").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "w");
+        Assert.Equal(6, w.GetProperty("level").GetInt32());
+        Assert.Equal("NaN", w.GetProperty("values")[0].GetString());
+        Assert.Equal("NaN", w.GetProperty("min")[0].GetString());
+        var v = read.GetProperty("series").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "v");
+        Assert.Equal(0.5, v.GetProperty("values")[0].GetDouble());
+        Assert.Equal(5, v.GetProperty("steps")[0].GetInt64());
+        Assert.Equal(5, v.GetProperty("total").GetInt64());
+    }
+
     private static object Wire(double value) => double.IsFinite(value) ? value : PointInputConverter.Format(value);
 
     private static async Task<JsonElement> ReadAsync(Guid runId, TestUser user, string query) =>
@@ -348,6 +380,146 @@ public sealed class RunsApiTests(StaticCatalogApiFactory factory) : IClassFixtur
         Assert.Equal([0L, 2L], batches[0].Series.Single().Steps);
         Assert.Equal([1L], batches[1].Series.Single(s => s.Name == "a").Steps);
         Assert.True(double.IsNaN(batches[1].Series.Single(s => s.Name == "b").Values[0]));
+    }
+
+    private async Task<string> LaunchAsync(Guid jobId)
+    {
+        var key = JobKeys.New(jobId);
+        await factory.WithDbAsync(db => db.Jobs.Where(j => j.Id == jobId)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.TokenHash, Secrets.Hash(key)).SetProperty(j => j.Observed, JobObserved.Running)));
+        return key;
+    }
+
+    private static async Task<Guid> SubmitAsync(TestUser user, string name, Guid accountId)
+    {
+        var response = await user.Client.PostAsJsonAsync("/api/v1/jobs", new { name, command = new[] { "true" }, accountId });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    [Fact]
+    public async Task OwnerAndJobKeyWrite_MastersRead_EveryoneElseSeesNothing()
+    {
+        var master = await factory.CreateUserAsync("runs-master");
+        var member = await factory.CreateUserAsync("runs-member");
+        var stranger = await factory.CreateUserAsync("runs-stranger");
+        await factory.JoinAsync(master, master.AccountId, member, "member");
+        var jobId = await SubmitAsync(member, "train-resnet", master.AccountId);
+        var otherJob = await SubmitAsync(member, "another", master.AccountId);
+
+        var created = await member.Client.PostAsJsonAsync("/api/v1/runs", new { jobId });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var run = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var runId = run.GetProperty("id").GetGuid();
+        Assert.Equal("train-resnet", run.GetProperty("name").GetString());
+        Assert.Equal(master.AccountId, run.GetProperty("accountId").GetGuid());
+        Assert.Equal(jobId, run.GetProperty("jobId").GetGuid());
+        Assert.Equal("queued", run.GetProperty("jobState").GetString());
+
+        // The job's own key finds the same run (jobId defaults to its job), posts to it, and to nothing else.
+        using var replica = factory.ClientWithKey(await LaunchAsync(jobId));
+        var again = await replica.PostAsJsonAsync("/api/v1/runs", new { });
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(runId, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        await PostPointsAsync(replica, runId, new { points = new[] { Point("loss", 0, 1.0), Point("loss", 1, 0.5) } });
+        Assert.Equal(HttpStatusCode.OK, (await replica.PostAsJsonAsync($"/api/v1/runs/{runId}/graphs", new { title = "Loss", series = new[] { "loss" } })).StatusCode);
+        using var otherReplica = factory.ClientWithKey(await LaunchAsync(otherJob));
+        await (await otherReplica.PostAsJsonAsync($"/api/v1/runs/{runId}/points", new { points = new[] { Point("loss", 2, 1) } })).AssertProblemAsync(HttpStatusCode.Forbidden);
+        await (await otherReplica.PostAsJsonAsync("/api/v1/runs", new { jobId })).AssertProblemAsync(HttpStatusCode.Forbidden);
+        var experiment = await CreateRunAsync(member.Client, "member-experiment");
+        await (await replica.PostAsJsonAsync($"/api/v1/runs/{experiment}/points", new { points = new[] { Point("x", 0, 1) } })).AssertProblemAsync(HttpStatusCode.Forbidden);
+
+        // A master of the account reads everything and writes nothing but the deletion.
+        Assert.Equal(HttpStatusCode.OK, (await master.Client.GetAsync($"/api/v1/runs/{runId}")).StatusCode);
+        Assert.Equal(runId, (await master.Client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/by-job/{jobId}")).GetProperty("id").GetGuid());
+        Assert.Equal(HttpStatusCode.OK, (await master.Client.GetAsync($"/api/v1/runs/{runId}/points")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await master.Client.GetAsync($"/api/v1/runs/{runId}/export")).StatusCode);
+        Assert.Contains(runId, (await master.Client.GetFromJsonAsync<JsonElement>("/api/v1/runs?scope=account")).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()));
+        Assert.DoesNotContain(runId, (await master.Client.GetFromJsonAsync<JsonElement>("/api/v1/runs")).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()));
+        await (await master.Client.PostAsJsonAsync($"/api/v1/runs/{runId}/points", new { points = new[] { Point("loss", 9, 1) } })).AssertProblemAsync(HttpStatusCode.Forbidden);
+        await (await master.Client.PostAsync($"/api/v1/runs/{runId}/finish", null)).AssertProblemAsync(HttpStatusCode.Forbidden);
+
+        // Anyone else: not found, on every run route.
+        var routes = new (HttpMethod Method, string Url, object? Body)[]
+        {
+            (HttpMethod.Get, $"/api/v1/runs/{runId}", null),
+            (HttpMethod.Get, $"/api/v1/runs/by-job/{jobId}", null),
+            (HttpMethod.Post, $"/api/v1/runs/{runId}/points", new { points = new[] { Point("loss", 5, 1) } }),
+            (HttpMethod.Post, $"/api/v1/runs/{runId}/graphs", new { title = "mine now", series = new[] { "loss" } }),
+            (HttpMethod.Post, $"/api/v1/runs/{runId}/finish", null),
+            (HttpMethod.Get, $"/api/v1/runs/{runId}/points?series=loss", null),
+            (HttpMethod.Get, $"/api/v1/runs/{runId}/export?format=json", null),
+            (HttpMethod.Delete, $"/api/v1/runs/{runId}", null),
+            (HttpMethod.Post, "/api/v1/runs", new { jobId }),
+        };
+        foreach (var (method, url, body) in routes)
+        {
+            using var request = new HttpRequestMessage(method, url) { Content = body is null ? null : JsonContent.Create(body) };
+            var problem = await (await stranger.Client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.NotFound);
+            Assert.DoesNotContain("train-resnet", problem.ToString());
+        }
+
+        Assert.Empty((await stranger.Client.GetFromJsonAsync<JsonElement>("/api/v1/runs?scope=account")).GetProperty("items").EnumerateArray());
+        var finished = await member.Client.PostAsync($"/api/v1/runs/{runId}/finish", null);
+        Assert.Equal("finished", (await finished.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+        var board = await member.Client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}");
+        Assert.Equal(2, board.GetProperty("pointCount").GetInt64());
+        Assert.Equal("Loss", board.GetProperty("graphs")[0].GetProperty("title").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await master.Client.DeleteAsync($"/api/v1/runs/{runId}")).StatusCode);
+        await (await member.Client.GetAsync($"/api/v1/runs/by-job/{jobId}")).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task TheList_FiltersAndPages_AndAFinishedRunReopensOnNewPoints()
+    {
+        var user = await factory.CreateUserAsync("runs-list");
+        var alpha1 = await CreateRunAsync(user.Client, "alpha-1");
+        var alpha2 = await CreateRunAsync(user.Client, "alpha-2");
+        var beta = await CreateRunAsync(user.Client, "beta");
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.PostAsync($"/api/v1/runs/{alpha1}/finish", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.PostAsJsonAsync($"/api/v1/runs/{beta}/graphs", new { title = "A", series = new[] { "a" } })).StatusCode);
+        var graphB = await (await user.Client.PostAsJsonAsync($"/api/v1/runs/{beta}/graphs", new { title = "B", series = new[] { "b", "c" } }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, graphB.GetProperty("position").GetInt32());
+        var graphA = await (await user.Client.PostAsJsonAsync($"/api/v1/runs/{beta}/graphs", new { title = "A", series = new[] { "a", "b" } }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(0, graphA.GetProperty("position").GetInt32());
+        Assert.Equal(["a", "b"], graphA.GetProperty("series").EnumerateArray().Select(e => e.GetString()!).ToArray());
+
+        async Task<(Guid[] Ids, int Total)> ListAsync(string query)
+        {
+            var page = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/runs?{query}");
+            return (page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ToArray(), page.GetProperty("total").GetInt32());
+        }
+
+        // Newest activity first: graphs and finishing count as activity.
+        Assert.Equal([beta, alpha1, alpha2], (await ListAsync("")).Ids);
+        Assert.Equal([alpha1], (await ListAsync("state=finished")).Ids);
+        Assert.Equal([alpha1, alpha2], (await ListAsync("q=ALPHA")).Ids);
+        Assert.Empty((await ListAsync("kind=job")).Ids);
+        Assert.Equal(3, (await ListAsync("kind=experiment")).Total);
+        var page2 = await ListAsync("pageSize=2&page=2");
+        Assert.Equal([alpha2], page2.Ids);
+        Assert.Equal(3, page2.Total);
+        foreach (var (query, field) in new[] { ("scope=everyone", "scope"), ("kind=notebook", "kind"), ("state=done", "state"), ("pageSize=0", "pageSize") })
+        {
+            Assert.NotEmpty((await (await user.Client.GetAsync($"/api/v1/runs?{query}")).AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors(field));
+        }
+
+        await (await user.Client.PostAsJsonAsync($"/api/v1/runs/{beta}/graphs", new { title = "", series = Array.Empty<string>() })).AssertProblemAsync(HttpStatusCode.BadRequest);
+        await (await user.Client.PostAsJsonAsync("/api/v1/runs", new { name = "bad\u0001name" })).AssertProblemAsync(HttpStatusCode.BadRequest);
+
+        await PostPointsAsync(user.Client, alpha1, new { points = new[] { Point("x", 0, 1) } });
+        Assert.Equal("open", (await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{alpha1}")).GetProperty("state").GetString());
+        Assert.Equal(alpha1, (await ListAsync("")).Ids[0]);
+
+        // A batch of nothing but a dropped count (the SDK after an outage) counts it and keeps a finished run finished.
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.PostAsync($"/api/v1/runs/{alpha2}/finish", null)).StatusCode);
+        var onlyDropped = await PostPointsAsync(user.Client, alpha2, new { points = Array.Empty<object>(), dropped = 3 });
+        Assert.Equal(0, onlyDropped.GetProperty("accepted").GetInt32());
+        var afterOutage = await user.Client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{alpha2}");
+        Assert.Equal(3, afterOutage.GetProperty("dropped").GetInt64());
+        Assert.Equal("finished", afterOutage.GetProperty("state").GetString());
     }
 
     private sealed class RecordingObserver : IMetricBatchObserver
