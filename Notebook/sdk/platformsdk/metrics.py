@@ -253,9 +253,10 @@ class Run:
         at = time.time()
         if name not in self._names:
             self._names.add(check_name(name))
-        if isinstance(value, (str, bytes)):
-            raise TypeError(f"the value of {name!r} must be a number, got {type(value).__name__}")
-        value = float(value)
+        if type(value) is not float:
+            if isinstance(value, (str, bytes)):
+                raise TypeError(f"the value of {name!r} must be a number, got {type(value).__name__}")
+            value = float(value)
         explicit = None if step is None else _check_step(step)
         with self._lock:
             if explicit is None:
@@ -335,9 +336,9 @@ class Run:
         timeout = self.flush_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         flushed = self.flush(timeout)
-        self._stop_thread(max(0.0, deadline - time.monotonic()))
-        ok = flushed
-        if self.id is not None and self._disabled is None:
+        stopped = self._stop_thread(max(0.0, deadline - time.monotonic()))
+        ok = flushed and stopped
+        if stopped and self.id is not None and self._disabled is None:
             try:
                 self._request_with_retry("POST", f"/runs/{self.id}/finish", b"{}", deadline)
             except _Refused as exc:
@@ -385,7 +386,8 @@ class Run:
                 # At interpreter shutdown no thread may start; the exit flush then sends from the exiting thread.
                 self._thread = None
 
-    def _stop_thread(self, timeout: float) -> None:
+    def _stop_thread(self, timeout: float) -> bool:
+        """Let the sender drain and stop (abort it after ``timeout``); True when it is gone."""
         thread = self._thread
         self._stop = True
         self._wake.set()
@@ -394,7 +396,10 @@ class Run:
             if thread.is_alive():
                 self._abort.set()
                 thread.join(1.0)
+            if thread.is_alive():
+                return False  # stuck in a request: its connection is not ours to use
         self._thread = None
+        return True
 
     def _loop(self) -> None:
         try:
@@ -562,7 +567,10 @@ class Run:
         fresh_retry = True
         while True:
             try:
-                return self._request(method, path, body)
+                timeout = self.request_timeout
+                if deadline is not None:
+                    timeout = min(timeout, max(0.05, deadline - time.monotonic()))
+                return self._request(method, path, body, timeout)
             except _Retryable as exc:
                 if fresh_retry and isinstance(exc.__cause__, (http.client.RemoteDisconnected, BrokenPipeError,
                                                                ConnectionResetError)):
@@ -579,13 +587,17 @@ class Run:
                 if self._abort.wait(wait):
                     raise
 
-    def _request(self, method: str, path: str, body: bytes) -> Any:
+    def _request(self, method: str, path: str, body: bytes, timeout: float) -> Any:
         conn = self._conn
         if conn is None:
             cls = http.client.HTTPSConnection if self._url.scheme == "https" else http.client.HTTPConnection
-            conn = cls(self._url.hostname or "127.0.0.1", self._url.port, timeout=self.request_timeout)
+            conn = cls(self._url.hostname or "127.0.0.1", self._url.port, timeout=timeout)
             self._conn = conn
             self.connections += 1
+        elif conn.timeout != timeout:
+            conn.timeout = timeout
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
         try:
             self.requests += 1
             conn.request(method, self._prefix + path, body=body, headers=self._headers)
@@ -634,13 +646,15 @@ class Run:
         if self.logged == 0 and not pending and self.id is None:
             return
         deadline = time.monotonic() + self.flush_timeout
+        stopped = True
         if self._thread is not None and self._thread.is_alive():
             self.flush(self.flush_timeout)
-            self._stop_thread(max(0.0, deadline - time.monotonic()))
+            stopped = self._stop_thread(max(0.0, deadline - time.monotonic()))
         else:
             # No sender thread (it cannot start at shutdown): send from here, bounded by the deadline.
             self._ship(deadline)
-        if self.finish_at_exit and self.id is not None and self._disabled is None:
+        if stopped and self.finish_at_exit and self.id is not None and self._disabled is None \
+                and time.monotonic() < deadline:
             try:
                 self._request_with_retry("POST", f"/runs/{self.id}/finish", b"{}", deadline)
             except (_Refused, _Retryable):

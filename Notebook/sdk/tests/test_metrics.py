@@ -333,6 +333,18 @@ class AtExit(MetricsTestCase):
         self.assertIn("300 points of run", done.stderr)
         self.assertIn("were not sent", done.stderr)
 
+    def test_a_hanging_server_cannot_hold_the_exit_beyond_the_flush_timeout(self) -> None:
+        self.fake.hang_seconds = 30
+        os.environ["PLATFORM_METRICS_FLUSH_TIMEOUT"] = "1"
+        started = time.monotonic()
+        done = self.python("""
+            import platformsdk
+            platformsdk.log_metric("loss", 1.0)
+        """)
+        self.assertEqual(0, done.returncode, done.stderr)
+        self.assertLess(time.monotonic() - started, 6)
+        self.assertIn("were not sent", done.stderr)
+
 
 @unittest.skipUnless(hasattr(os, "fork"), "fork is POSIX")
 class Fork(MetricsTestCase):
