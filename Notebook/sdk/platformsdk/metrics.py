@@ -206,6 +206,7 @@ class Run:
         self._graphs: List[Tuple[str, List[str]]] = []
         self._closed = False  # finished: the next point re-opens it
         self._disabled: Optional[str] = None  # why nothing can be sent (the run could not be created)
+        self._forked = False
         self._init_process_state()
         _RUNS.add(self)
 
@@ -225,7 +226,6 @@ class Run:
         self._refusals_warned: set = set()
         self._thread: Optional[threading.Thread] = None
         self._conn: Optional[http.client.HTTPConnection] = None
-        self._sending = False
 
     def _after_fork_in_child(self) -> None:
         # The parent ships what it had buffered; the child starts empty with its own lock, thread and connection.
@@ -236,15 +236,10 @@ class Run:
             except OSError:
                 pass
         self._init_process_state()
-        self.logged = self.sent = self.dropped = self.discarded = 0
-        if "multiprocessing" in sys.modules:
-            # multiprocessing's children leave through os._exit, which skips atexit: flush through its finalizers.
-            try:
-                from multiprocessing import util
-
-                util.Finalize(None, _flush_one_at_exit, args=(weakref.ref(self),), exitpriority=100)
-            except Exception:  # noqa: BLE001 - without it the child's last points may stay unsent
-                pass
+        self.logged = self.sent = self.duplicates = self.dropped = self.discarded = 0
+        self._graphs = []
+        self.finish_at_exit = False  # a worker's end is not the run's end: the parent finishes it
+        self._forked = True
 
     # ---- the caller's side: cheap, never touches the network ---------------------------------------------------------
 
@@ -375,6 +370,16 @@ class Run:
                 self._after_fork_in_child()
             if self._thread is not None and self._thread.is_alive():
                 return
+            if self._forked and "multiprocessing" in sys.modules:
+                # multiprocessing's workers leave through os._exit, which skips atexit: flush through its finalizers
+                # (registered now, after its bootstrap cleared the ones inherited from the parent).
+                self._forked = False
+                try:
+                    from multiprocessing import util
+
+                    util.Finalize(None, _flush_one_at_exit, args=(weakref.ref(self),), exitpriority=100)
+                except Exception:  # noqa: BLE001 - without it a worker's last points may stay unsent
+                    pass
             self._stop = False
             self._abort.clear()
             self._closed = False
@@ -466,7 +471,8 @@ class Run:
             q = quoted.get(name)
             if q is None:
                 q = quoted[name] = json.dumps(name)
-            parts.append('{"name":%s,"step":%d,"value":%s,"at":%r}' % (q, step, _encode_value(value), at))
+            v = repr(value) if value - value == 0 else _encode_value(value)  # NaN - NaN and inf - inf are NaN
+            parts.append(f'{{"name":{q},"step":{step},"value":{v},"at":{at!r}}}')
         body = ('{"points":[' + ",".join(parts) + '],"dropped":%d}' % dropped).encode("utf-8")
         try:
             answer = self._request_with_retry("POST", f"/runs/{self.id}/points", body, deadline)
@@ -641,10 +647,8 @@ class Run:
             return
         with self._lock:
             pending = self.logged > self._settled() or bool(self._graphs)
-        if self._closed and not pending:
-            return
-        if self.logged == 0 and not pending and self.id is None:
-            return
+        if not pending and (self._closed or self.logged == 0):
+            return  # finished already, or never used in this process (a forked worker that logged nothing)
         deadline = time.monotonic() + self.flush_timeout
         stopped = True
         if self._thread is not None and self._thread.is_alive():

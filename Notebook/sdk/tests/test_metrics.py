@@ -368,6 +368,33 @@ class Fork(MetricsTestCase):
         self.assertEqual([(0, 1.0), (1, 3.0)], self.fake.series(run.id, "parent"))
         self.assertEqual([(0, 2.0)], self.fake.series(run.id, "child"))
 
+    def test_multiprocessing_workers_ship_their_points_at_exit_and_never_finish_the_parents_run(self) -> None:
+        import multiprocessing
+
+        run = self.run_()
+        run.log_metric("parent", 1.0)
+        self.assertTrue(run.flush(5))
+        context = multiprocessing.get_context("fork")
+        idle = context.Process(target=_idle_worker)
+        idle.start()
+        idle.join(30)
+        busy = context.Process(target=_logging_worker, args=(run, 7))
+        busy.start()
+        busy.join(30)
+        self.assertEqual((0, 0), (idle.exitcode, busy.exitcode))
+        self.assertEqual([(0, 0.0), (1, 1.0), (2, 2.0)], self.fake.series(run.id, "worker-7"),
+                         "multiprocessing leaves through os._exit: its finalizers flushed the worker's points")
+        self.assertEqual([], self.fake.finished, "a worker's exit does not finish the parent's run")
+
+
+def _idle_worker() -> None:
+    pass
+
+
+def _logging_worker(run: metrics.Run, number: int) -> None:
+    for step in range(3):
+        run.log_metric(f"worker-{number}", float(step))
+
 
 if __name__ == "__main__":
     unittest.main()
