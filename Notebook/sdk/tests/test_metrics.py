@@ -319,6 +319,17 @@ class AtExit(MetricsTestCase):
         self.assertEqual({"training": ["loss", "acc"]}, self.fake.graphs[run_id])
         self.assertEqual([run_id], self.fake.finished)
 
+    def test_the_live_board_example_runs(self) -> None:
+        example = os.path.join(os.path.dirname(support.SDK_ROOT), "examples", "live-board", "train_board.py")
+        env = dict(os.environ, PYTHONPATH=support.SDK_ROOT)
+        done = subprocess.run([sys.executable, example, "--steps", "1000", "--rate", "0"], env=env, capture_output=True,
+                              text=True, timeout=60)
+        self.assertEqual(0, done.returncode, done.stderr)
+        (run_id,) = self.fake.runs
+        self.assertIn(f"to run {run_id} (2000 points stored, 0 dropped)", done.stdout)
+        self.assertEqual("train_board.py", self.fake.runs[run_id]["name"])
+        self.assertEqual({"training": ["loss", "accuracy"]}, self.fake.graphs[run_id])
+
     def test_the_exit_flush_gives_up_after_its_timeout_and_says_what_was_not_sent(self) -> None:
         os.environ["PLATFORM_API_URL"] = f"http://127.0.0.1:{free_port()}"
         os.environ["PLATFORM_METRICS_FLUSH_TIMEOUT"] = "1"
