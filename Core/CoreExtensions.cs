@@ -13,6 +13,7 @@ using Platform.Core.Admin;
 using Platform.Core.Catalog;
 using Platform.Core.Jobs;
 using Platform.Core.Mail;
+using Platform.Core.Metrics;
 using Platform.Core.Persistence;
 using Platform.Core.Storage;
 
@@ -81,6 +82,7 @@ public static class CoreExtensions
         services.AddScoped<Jobs.JobService>();
         services.AddScoped<Jobs.JobLogService>();
         services.AddJobQuotas(configuration);
+        services.AddMetrics(configuration);
         services.AddScoped<Deployments.DatasetMounts>();
         services.AddObjectStore(configuration);
         services.AddModuleCatalog(configuration);

@@ -14,6 +14,7 @@ using Platform.Api.Infrastructure;
 using Platform.Api.Jobs;
 using Platform.Api.Limits;
 using Platform.Api.Live;
+using Platform.Api.Metrics;
 using Platform.Api.Models;
 using Platform.Api.Notifications;
 using Platform.Api.Usage;
@@ -123,7 +124,8 @@ public static class Extensions
             .MapJobListApi()
             .MapPreferencesApi()
             .MapLimitsApi()
-            .MapUsageApi();
+            .MapUsageApi()
+            .MapRunsApi();
         app.MapLiveHubs();
         return app;
     }

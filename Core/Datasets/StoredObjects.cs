@@ -11,7 +11,7 @@ public sealed class StoredObject
 
 /// <summary>
 /// The objects each account keeps, each once however many versions refer to it, and the bytes its open uploads have
-/// received so far (one row per upload): what storage usage and quotas count, so parts sent and never completed
+/// received so far (one row per upload), and each training run's points ("runs/{id}"): what storage usage and quotas count, so parts sent and never completed
 /// cannot hold storage outside the quota.
 /// </summary>
 public static class StoredObjects
@@ -29,5 +29,9 @@ public static class StoredObjects
                 AccountId = a.AccountId,
                 ObjectKey = u.ObjectKey,
                 Size = db.UploadParts.Where(p => p.UploadId == u.Id).Sum(p => (long?)p.Size) ?? 0,
-            });
+            })
+        // A training run's points, as one object of Run.Bytes.
+        .Concat(
+            from r in db.Runs
+            select new StoredObject { AccountId = r.AccountId, ObjectKey = "runs/" + r.Id.ToString(), Size = r.Bytes });
 }
