@@ -49,7 +49,8 @@ async function board(j) {
   let subscribing = true;
   const held = [];
   connection.on("Points", (m) => (subscribing ? held.push(m.series) : take(m.series, true)));
-  connection.onclose((e) => console.error(`board ${j} closed: ${e}`));
+  connection.on("RunUpdated", () => {});
+  connection.onclose((e) => e && console.error(`board ${j} closed: ${e}`));
   await connection.start();
   const catchUp = await connection.invoke("SubscribeRun", runId, { loss: 0 });
   take(catchUp.series, false);
