@@ -68,11 +68,13 @@ public sealed class MetricsLive(
     public long PointsSent => Interlocked.Read(ref pointsSent);
 
     private long pointsSent;
+    private readonly LagStats lags = new();
 
     public static string RunGroup(Guid runId) => $"run:{runId}";
 
     public void OnIngested(IngestedBatch batch)
     {
+        lags.Record(LagStats.Committed, batch.Series);
         Append(batch.RunId, batch.Series.Select(s => (s.Name, s.Steps, s.AtMs, s.Values)));
         outgoing.Writer.TryWrite(batch);
     }
@@ -187,7 +189,30 @@ public sealed class MetricsLive(
             connectionString = scope.ServiceProvider.GetRequiredService<PlatformDbContext>().Database.GetConnectionString()!;
         }
 
-        await Task.WhenAll(FlushLoopAsync(stoppingToken), NotifyLoopAsync(stoppingToken), ListenAsync(stoppingToken), ReceiveLoopAsync(stoppingToken));
+        await Task.WhenAll(ReportLagsAsync(stoppingToken), FlushLoopAsync(stoppingToken), NotifyLoopAsync(stoppingToken), ListenAsync(stoppingToken), ReceiveLoopAsync(stoppingToken));
+    }
+
+    /// <summary>
+    /// Every 10 s while points flow, one log line (Information, category Platform.Api.Live.MetricsLive): how old the points
+    /// were (now minus the SDK's <c>at</c>) when their batch was committed here, and when their "Points" message had been
+    /// handed to the connections: where a board's latency goes, SDK and ingestion before, fan-out after.
+    /// </summary>
+    private async Task ReportLagsAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(10));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                if (lags.Take() is { } report)
+                {
+                    logger.LogInformation("Live metrics lag since log_metric: {Report}", report);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task FlushLoopAsync(CancellationToken ct)
@@ -248,6 +273,7 @@ public sealed class MetricsLive(
                 {
                     await group.SendAsync("Points", new RunPoints(runId, message), ct);
                     Interlocked.Add(ref pointsSent, size);
+                    lags.Record(LagStats.Sent, message.Values);
                     message = new Dictionary<string, SeriesPoints>(StringComparer.Ordinal);
                     size = 0;
                 }
@@ -258,6 +284,7 @@ public sealed class MetricsLive(
         {
             await group.SendAsync("Points", new RunPoints(runId, message), ct);
             Interlocked.Add(ref pointsSent, size);
+            lags.Record(LagStats.Sent, message.Values);
         }
     }
 
@@ -593,4 +620,88 @@ public sealed class MetricsLive(
 
     /// <summary>The channel STORE notifies a run's changes on (<c>RunService.Channel</c>).</summary>
     public const string RunsChannel = "runs";
+}
+
+/// <summary>Samples of points' ages (ms since the SDK's <c>at</c>) at commit and at send, for <see cref="MetricsLive"/>'s log line.</summary>
+internal sealed class LagStats
+{
+    public const int Committed = 0;
+    public const int Sent = 1;
+    private const int Capacity = 100_000;
+    private readonly Lock gate = new();
+    private readonly List<long>[] samples = [[], []];
+    private readonly long[] counts = new long[2];
+
+    public void Record(int which, IEnumerable<IngestedSeries> series)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        lock (gate)
+        {
+            foreach (var s in series)
+            {
+                foreach (var at in s.AtMs)
+                {
+                    Add(which, now - at);
+                }
+            }
+        }
+    }
+
+    public void Record(int which, IEnumerable<SeriesPoints> series)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        lock (gate)
+        {
+            foreach (var s in series)
+            {
+                for (var i = 0; i < s.Count; i++)
+                {
+                    Add(which, now - s.AtMs(i));
+                }
+            }
+        }
+    }
+
+    private void Add(int which, long lag)
+    {
+        counts[which]++;
+        var list = samples[which];
+        if (list.Count < Capacity)
+        {
+            list.Add(lag);
+        }
+        else
+        {
+            // Reservoir sampling keeps the window's distribution in bounded memory.
+            var j = Random.Shared.NextInt64(counts[which]);
+            if (j < Capacity)
+            {
+                list[(int)j] = lag;
+            }
+        }
+    }
+
+    public string? Take()
+    {
+        lock (gate)
+        {
+            if (counts[Committed] == 0 && counts[Sent] == 0)
+            {
+                return null;
+            }
+
+            var parts = new List<string>();
+            foreach (var (which, label) in new[] { (Committed, "committed"), (Sent, "sent") })
+            {
+                var list = samples[which];
+                list.Sort();
+                parts.Add(list.Count == 0 ? $"{label}: none" : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{label}: {counts[which]} points, p50 {list[list.Count / 2]} ms, p99 {list[Math.Min(list.Count - 1, (int)(list.Count * 0.99))]} ms, max {list[^1]} ms"));
+                list.Clear();
+                counts[which] = 0;
+            }
+
+            return string.Join("; ", parts);
+        }
+    }
 }

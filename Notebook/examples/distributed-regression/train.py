@@ -9,7 +9,9 @@ every replica reads its role and its peers from the environment the platform inj
   gradient as it comes (asynchronous SGD) and exits once every trainer said it is done.
 - A trainer (PLATFORM_ROLE=trainer) makes its own shard of a synthetic data set (y = 3·x1 − 2·x2 + 0.5·x3 + 1, plus
   noise; seeded by its RANK), then for each epoch pulls the weights, computes the mean-squared-error gradient on its
-  shard and pushes it. Trainer 0 reports progress to the platform and writes output/model.json at the end.
+  shard and pushes it. Every trainer logs its loss each epoch to the job's live board (``log_metric``, series
+  ``loss/trainer-<rank>``) and trainer 0 groups them in one chart (``draw_board``); trainer 0 also reports progress to
+  the platform and writes output/model.json at the end.
 
 Options (``options={"epochs": "50", "lr": "0.2"}``) arrive as PLATFORM_OPTION_EPOCHS and PLATFORM_OPTION_LR.
 """
@@ -138,6 +140,32 @@ def progress(fraction: float, message: str) -> None:
         log(f"(progress is not reported: {exc})")
 
 
+_metrics_problem: List[str] = []
+
+
+def metric(name: str, value: float, step: int) -> None:
+    """Log one point to the job's live board; buffered and sent in the background, so it never slows training."""
+    if _metrics_problem:
+        return
+    try:
+        import platformsdk
+        platformsdk.log_metric(name, value, step=step)
+    except Exception as exc:  # noqa: BLE001 - outside the platform (no key configured) the training still runs
+        _metrics_problem.append(str(exc))
+        log(f"(metrics are not logged: {exc})")
+
+
+def board(*names: str, title: str) -> None:
+    if _metrics_problem:
+        return
+    try:
+        import platformsdk
+        platformsdk.draw_board(*names, title=title)
+    except Exception as exc:  # noqa: BLE001 - a nicety, like progress
+        _metrics_problem.append(str(exc))
+        log(f"(metrics are not logged: {exc})")
+
+
 def train() -> int:
     rank = int(env("RANK", "0"))
     epochs = int(env("PLATFORM_OPTION_EPOCHS", "50"))
@@ -149,6 +177,9 @@ def train() -> int:
     log(f"trainer {rank} of {len(endpoints('PLATFORM_TRAINER_ENDPOINTS')) or 1}: {len(data)} rows, "
         f"{epochs} epochs, {len(servers)} parameter server(s)")
     loss = float("nan")
+    trainers = len(endpoints("PLATFORM_TRAINER_ENDPOINTS")) or 1
+    if rank == 0:
+        board(*[f"loss/trainer-{r}" for r in range(trainers)], title="training loss (MSE)")
     for epoch in range(1, epochs + 1):
         weights = [0.0] * FEATURES
         for server in servers:
@@ -162,6 +193,7 @@ def train() -> int:
             for i in range(FEATURES):
                 gradient[i] += 2 * error * x[i] / len(data)
         loss /= len(data)
+        metric(f"loss/trainer-{rank}", loss, step=epoch)
         for index, server in enumerate(servers):
             server.call(op="push", gradient={str(i): gradient[i] for i in range(FEATURES) if i % len(servers) == index})
         if epoch % 5 == 0 or epoch == epochs:

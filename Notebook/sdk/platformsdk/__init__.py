@@ -18,6 +18,11 @@ Inside a deployment's IDE, ``platformsdk.Client()`` needs nothing: the platform 
 ``PLATFORM_API_URL`` and ``PLATFORM_API_KEY`` (a key that acts as the deployment's owner
 while it runs) and ``PLATFORM_DEPLOYMENT_ID``. Inside a job's replicas the same holds (with ``PLATFORM_JOB_ID``), and
 ``platformsdk.report_progress(0.5, "epoch 5 of 10")`` shows on the job dashboard.
+
+Live training boards (``platformsdk.metrics``)::
+
+    platformsdk.log_metrics({"loss": 0.42, "accuracy": 0.91})   # buffered, sent in the background
+    platformsdk.draw_board("loss", "accuracy", title="training")
 """
 
 from ._version import __version__
@@ -25,6 +30,7 @@ from .client import DEFAULT_TIMEOUT, Client, default_client, whoami
 from .datasets import Datasets, format_ref, parse_ref
 from .deployments import DeploymentFailedError, Deployments
 from .jobs import JobFailedError, Jobs, create_cloud_job, report_progress
+from .metrics import Run, current_run, draw_board, finish, flush, init_run, log_metric, log_metrics
 from .models import Models
 from .config import ENV_API_KEY, ENV_API_URL, ENV_CONFIG, Config, default_config_path, load_config
 from .errors import (
@@ -55,6 +61,14 @@ __all__ = [
     "JobFailedError",
     "create_cloud_job",
     "report_progress",
+    "Run",
+    "init_run",
+    "current_run",
+    "log_metric",
+    "log_metrics",
+    "draw_board",
+    "flush",
+    "finish",
     "parse_ref",
     "format_ref",
     "Config",

@@ -19,6 +19,7 @@ public sealed class BoardClient : IAsyncDisposable
     private readonly List<JsonElement> held = [];
     private Guid? runId;
     private bool subscribing;
+    private int resyncs;
 
     private BoardClient(HubConnection connection, WebSocketConnectionFactory factory)
     {
@@ -46,6 +47,7 @@ public sealed class BoardClient : IAsyncDisposable
                 runUpdates.Add(message);
             }
         });
+        connection.On("resync", () => Interlocked.Increment(ref resyncs));
         connection.Reconnected += async _ =>
         {
             if (runId is { } id)
@@ -63,6 +65,8 @@ public sealed class BoardClient : IAsyncDisposable
     public int OutOfOrder { get; private set; }
 
     public int LiveMessages { get; private set; }
+
+    public int Resyncs => Volatile.Read(ref resyncs);
 
     public static async Task<BoardClient> ConnectAsync(Uri web, CookieContainer? cookies = null, string? accessToken = null, bool reconnect = false)
     {

@@ -34,6 +34,7 @@ public sealed class LiveFixture : IAsyncLifetime
         KeyRing.Ensure(ConnectionString);
         Api = ApiServer.Start(ConnectionString, objects);
         await Api.Services.GetRequiredService<LiveRelay>().Listening.WaitAsync(TimeSpan.FromSeconds(30));
+        await Api.Services.GetRequiredService<MetricsLive>().Listening.WaitAsync(TimeSpan.FromSeconds(30));
         Web = WebFront.StartFor(Api.Address, null,
             ("ConnectionStrings:platformdb", ConnectionString), ("ConnectionStrings:objectstore", $"Folder={objects}"),
             ("Platform:PublicUrl", "http://localhost"));

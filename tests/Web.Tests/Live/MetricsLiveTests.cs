@@ -269,6 +269,34 @@ public sealed class MetricsLiveTests(LiveFixture live) : IClassFixture<LiveFixtu
         Assert.Equal(2, board.RunUpdates().Count);
     }
 
+    [Fact]
+    public async Task WhenMetricsLiveLosesItsListenConnection_ItListensAgain_AndTellsSubscribedBoardsToResync()
+    {
+        var owner = await live.NewPersonAsync("relisten");
+        var run = await writer.CreateRunAsync(owner.Id, owner.AccountId);
+        await using var board = await BoardClient.ConnectAsync(live.Web.Address, owner.Cookies);
+        await board.SubscribeAsync(run);
+        await using (var admin = new Npgsql.NpgsqlConnection(live.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var terminate = new Npgsql.NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN runs'", admin);
+            Assert.Equal(1L, await terminate.ExecuteScalarAsync());
+        }
+
+        using (var until = new CancellationTokenSource(Soon))
+        {
+            while (board.Resyncs == 0)
+            {
+                await Task.Delay(20, until.Token);
+            }
+        }
+
+        // Listening again: NOTIFY runs reaches the board.
+        await new JobLogWriter(live).NotifyAsync(MetricsLive.RunsChannel, run.ToString());
+        Assert.Equal("open", (await WaitForUpdateAsync(board, 1)).GetProperty("state").GetString());
+    }
+
     private static async Task<System.Text.Json.JsonElement> WaitForUpdateAsync(BoardClient board, int count)
     {
         using var until = new CancellationTokenSource(Soon);
