@@ -215,6 +215,8 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
         await Assertions.Expect(s.Page.Locator("#confirm-message")).ToContainTextAsync("Delete the run “exported”");
         await s.Page.Locator("#confirm-ok").ClickAsync();
         await Assertions.Expect(row).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+        // The last row gone, the list reloads to say there are none.
+        await Assertions.Expect(s.Page.Locator(".runs-empty")).ToContainTextAsync("No runs yet", new() { Timeout = 15_000 });
         Assert.Equal(404, (await s.Page.APIRequest.GetAsync($"{s.Url}/api/v1/runs/{id}")).Status);
         Assert.Equal(404, (await s.Page.GotoAsync($"{s.Url}/Runs/{id}"))!.Status);
     }
