@@ -96,6 +96,10 @@ class BatchingAndSteps(MetricsTestCase):
         arrival = self.fake.point_posts()[1].at
         self.assertLess(arrival - started, 0.2, "the issue's budget is 200 ms end to end")
         self.assertAlmostEqual(started, self.fake.point_posts()[1].body["points"][0]["at"], delta=0.05)
+        self.assertTrue(run.flush(5))  # the server has it; the SDK may still be reading the answer
+        stats = run.stats()
+        self.assertEqual((2, 2, 0, 0), (stats["logged"], stats["sent"], stats["dropped"], stats["waiting"]))
+        self.assertLess(stats["delay_ms"]["max"], 200)
 
     def test_explicit_steps_are_kept_and_the_series_continues_after_them(self) -> None:
         run = self.run_()
