@@ -185,6 +185,12 @@ class Graphs(MetricsTestCase):
                          if self.fake.requests[-1].path == "/api/v1/runs" else
                          [r.body for r in self.fake.requests if r.path == "/api/v1/runs"][-1])
 
+        del os.environ["PLATFORM_JOB_ID"]
+        os.environ["JPY_SESSION_NAME"] = "/home/jovyan/work/analysis.ipynb"  # what Jupyter gives a notebook's kernel
+        self.assertEqual("analysis.ipynb", metrics.Run().name)
+        del os.environ["JPY_SESSION_NAME"]
+        os.environ["PLATFORM_JOB_ID"] = "aaaaaaaa-2222-3333-4444-555555555555"
+
         named = platformsdk.init_run("sweep-7")
         self.assertIs(named, platformsdk.current_run())
         del os.environ["PLATFORM_JOB_ID"]
