@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Common;
 using Platform.Core.Jobs;
 using Platform.Core.Persistence;
+using Xunit.Abstractions;
 
 namespace Platform.Notebook.Tests;
 
@@ -16,7 +17,7 @@ namespace Platform.Notebook.Tests;
 /// an outage mid-way (a relay the test takes down) loses nothing; a long one drops the oldest points and the run counts
 /// them; a 400 is reported and not retried; a notebook's deployment key and a job's key log to the right runs.
 /// </summary>
-public sealed class SdkMetricsAgainstApiTests(LiveApi api) : IClassFixture<LiveApi>
+public sealed class SdkMetricsAgainstApiTests(LiveApi api, ITestOutputHelper log) : IClassFixture<LiveApi>
 {
     [Fact]
     public async Task MetricsFromScriptsNotebooksAndJobs_AreStoredOnce_ThroughOutagesAndRefusals()
@@ -35,6 +36,7 @@ public sealed class SdkMetricsAgainstApiTests(LiveApi api) : IClassFixture<LiveA
             ["PLATFORM_TEST_JOB_ID"] = jobId.ToString(),
             ["PLATFORM_TEST_JOB_KEY"] = jobKey,
         });
+        log.WriteLine(output); // the figures: seconds for 10,000 steps, points/s shipped to the Api
         Assert.Matches(@"Ran [1-9]\d* tests?", output);
         Assert.DoesNotContain("skipped", output);
         Assert.Contains("OK", output);

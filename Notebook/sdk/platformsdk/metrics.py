@@ -220,6 +220,7 @@ class Run:
         self._stop = False
         self._abort = threading.Event()
         self._buffer: Deque[_Point] = collections.deque()
+        self._delays: Deque[float] = collections.deque(maxlen=20_000)
         self._in_flight = 0
         self._dropped_unreported = 0
         self._drop_warned = False
@@ -359,6 +360,26 @@ class Run:
         """Name and id, never the key."""
         return f"Run(name={self.name!r}, id={self.id!r}, job_id={self.job_id!r})"
 
+    def stats(self) -> Dict[str, Any]:
+        """Counters (logged, sent, duplicates, dropped, discarded, waiting, requests, connections) and delivery delays.
+
+        ``delay_ms`` holds the p50, p99 and max of the time from ``log_metric`` to the server's acceptance, sampled on
+        the oldest and newest point of each recent batch.
+        """
+        with self._lock:
+            delays = sorted(self._delays)
+            result: Dict[str, Any] = {
+                "logged": self.logged, "sent": self.sent, "duplicates": self.duplicates, "dropped": self.dropped,
+                "discarded": self.discarded, "waiting": len(self._buffer) + self._in_flight,
+                "requests": self.requests, "connections": self.connections,
+            }
+        if delays:
+            def pick(q: float) -> float:
+                return round(delays[min(len(delays) - 1, int(q * len(delays)))] * 1000, 1)
+            result["delay_ms"] = {"p50": pick(0.5), "p99": pick(0.99), "max": round(delays[-1] * 1000, 1),
+                                  "samples": len(delays)}
+        return result
+
     def _settled(self) -> int:
         return self.sent + self.duplicates + self.dropped + self.discarded
 
@@ -492,9 +513,13 @@ class Run:
         duplicates = 0
         if isinstance(answer, dict):
             duplicates = min(len(batch), max(0, int(answer.get("duplicates") or 0)))
+        accepted_at = time.time()
         with self._lock:
             self.sent += len(batch) - duplicates
             self.duplicates += duplicates
+            # The batch's oldest point waited longest: from its log_metric to the server's answer.
+            self._delays.append(accepted_at - batch[0][3])
+            self._delays.append(accepted_at - batch[-1][3])
             self._dropped_unreported -= dropped
             self._in_flight = 0
             total_dropped = self.dropped

@@ -96,6 +96,10 @@ class BatchingAndSteps(MetricsTestCase):
         arrival = self.fake.point_posts()[1].at
         self.assertLess(arrival - started, 0.2, "the issue's budget is 200 ms end to end")
         self.assertAlmostEqual(started, self.fake.point_posts()[1].body["points"][0]["at"], delta=0.05)
+        self.assertTrue(run.flush(5))  # the server has it; the SDK may still be reading the answer
+        stats = run.stats()
+        self.assertEqual((2, 2, 0, 0), (stats["logged"], stats["sent"], stats["dropped"], stats["waiting"]))
+        self.assertLess(stats["delay_ms"]["max"], 200)
 
     def test_explicit_steps_are_kept_and_the_series_continues_after_them(self) -> None:
         run = self.run_()
@@ -180,6 +184,12 @@ class Graphs(MetricsTestCase):
         self.assertEqual({"jobId": "aaaaaaaa-2222-3333-4444-555555555555"}, self.fake.requests[-1].body
                          if self.fake.requests[-1].path == "/api/v1/runs" else
                          [r.body for r in self.fake.requests if r.path == "/api/v1/runs"][-1])
+
+        del os.environ["PLATFORM_JOB_ID"]
+        os.environ["JPY_SESSION_NAME"] = "/home/jovyan/work/analysis.ipynb"  # what Jupyter gives a notebook's kernel
+        self.assertEqual("analysis.ipynb", metrics.Run().name)
+        del os.environ["JPY_SESSION_NAME"]
+        os.environ["PLATFORM_JOB_ID"] = "aaaaaaaa-2222-3333-4444-555555555555"
 
         named = platformsdk.init_run("sweep-7")
         self.assertIs(named, platformsdk.current_run())
