@@ -10,8 +10,8 @@ namespace Platform.Core.Metrics;
 
 /// <summary>
 /// The write path of the boards. One transaction per batch: lock the run row (so concurrent batches of one run take
-/// their turn and never deadlock or lose a counter), upsert the series, binary COPY the points into a temporary table,
-/// then one statement inserts them (<c>ON CONFLICT DO NOTHING</c>: a retried point is counted as a duplicate, never
+/// their turn and never deadlock or lose a counter), upsert the series, then one statement inserts the points (sent as
+/// binary array parameters and unnested) (<c>ON CONFLICT DO NOTHING</c>: a retried point is counted as a duplicate, never
 /// stored twice) and, from only the rows it inserted, upserts the four rollup levels and the series' counters; the
 /// run's counters last. After the commit every <see cref="IMetricBatchObserver"/> hears of the inserted points.
 /// </summary>
@@ -129,7 +129,7 @@ public sealed class MetricIngestion(
 
             // 1. One round trip: the run row, locked (batches of one run queue here, so the series, rollups and
             //    counters below are only ever changed by one transaction at a time: no lock-order cycles, no lost
-            //    updates), the batch's temporary table, and the series the batch names that exist already.
+            //    updates), and the series the batch names that exist already.
             long pointCount;
             RunState state;
             var ids = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -140,8 +140,6 @@ public sealed class MetricIngestion(
                 {
                     Parameters = { new NpgsqlParameter { Value = run.Id } },
                 });
-                first.BatchCommands.Add(new NpgsqlBatchCommand(
-                    """CREATE TEMP TABLE metric_batch ("SeriesId" bigint, "Step" bigint, "At" timestamptz, "Value" double precision) ON COMMIT DROP"""));
                 first.BatchCommands.Add(new NpgsqlBatchCommand("""SELECT "Id", "Name", "LastStep" FROM "MetricSeries" WHERE "RunId" = $1 AND "Name" = ANY($2)""")
                 {
                     Parameters = { new NpgsqlParameter { Value = run.Id }, new NpgsqlParameter { Value = names } },
@@ -194,23 +192,20 @@ public sealed class MetricIngestion(
                 }
             }
 
-            // 3. The points, by binary COPY into a table that lives until the commit.
-            if (points.Count > 0)
+            // 3. The points as four parallel arrays (binary parameters, unnested by the insert): no temporary table, so
+            //    no catalog rows written and dropped per batch, and no extra round trip for a COPY.
+            var seriesIds = new long[points.Count];
+            var pointSteps = new long[points.Count];
+            var ats = new DateTime[points.Count];
+            var pointValues = new double[points.Count];
+            var nowUtc = now.UtcDateTime;
+            for (var i = 0; i < points.Count; i++)
             {
-                await using var copy = await connection.BeginBinaryImportAsync(
-                    """COPY metric_batch ("SeriesId", "Step", "At", "Value") FROM STDIN (FORMAT BINARY)""", ct);
-                var nowUtc = now.UtcDateTime;
-                foreach (var p in points)
-                {
-                    await copy.StartRowAsync(ct);
-                    await copy.WriteAsync(ids[p.Name!], NpgsqlDbType.Bigint, ct);
-                    await copy.WriteAsync(p.Step, NpgsqlDbType.Bigint, ct);
-                    await copy.WriteAsync(p.At is { } at ? DateTime.UnixEpoch.AddTicks((long)Math.Round(at * TimeSpan.TicksPerSecond)) : nowUtc,
-                        NpgsqlDbType.TimestampTz, ct);
-                    await copy.WriteAsync(p.Value, NpgsqlDbType.Double, ct);
-                }
-
-                await copy.CompleteAsync(ct);
+                var p = points[i];
+                seriesIds[i] = ids[p.Name!];
+                pointSteps[i] = p.Step;
+                ats[i] = p.At is { } at ? DateTime.UnixEpoch.AddTicks((long)Math.Round(at * TimeSpan.TicksPerSecond)) : nowUtc;
+                pointValues[i] = p.Value;
             }
 
             // 4. One statement: insert what is new, then from only those rows the rollups and the series' counters.
@@ -223,6 +218,10 @@ public sealed class MetricIngestion(
                 command.Parameters.Add(new NpgsqlParameter { Value = dropped });
                 command.Parameters.Add(new NpgsqlParameter { Value = now });
                 command.Parameters.Add(new NpgsqlParameter { Value = RunService.BytesPerPoint });
+                command.Parameters.Add(new NpgsqlParameter { Value = seriesIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+                command.Parameters.Add(new NpgsqlParameter { Value = pointSteps, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+                command.Parameters.Add(new NpgsqlParameter { Value = ats, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+                command.Parameters.Add(new NpgsqlParameter { Value = pointValues, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
@@ -297,14 +296,14 @@ public sealed class MetricIngestion(
     }
 
     /// <summary>
-    /// $1: the rollup levels (the first is 6, the finest), $2 the run, $3 points dropped, $4 now, $5 bytes per point. Non-finite values (NaN, ±Infinity; PostgreSQL's NaN equals itself) are counted in
+    /// $1: the rollup levels (the first is 6, the finest), $2 the run, $3 points dropped, $4 now, $5 bytes per point, $6–$9 the points (series, step, time, value). Non-finite values (NaN, ±Infinity; PostgreSQL's NaN equals itself) are counted in
     /// NonFinite and left out of Min, Max and Sum; a bucket with no finite value keeps Min = Max = NaN and Sum = 0 until
     /// one arrives. Last, LastStep and LastAt follow the highest step.
     /// </summary>
     private const string InsertSql = """
         WITH ins AS (
             INSERT INTO "MetricPoints" ("SeriesId", "Step", "At", "Value")
-            SELECT "SeriesId", "Step", "At", "Value" FROM metric_batch
+            SELECT "SeriesId", "Step", "At", "Value" FROM unnest($6::bigint[], $7::bigint[], $8::timestamptz[], $9::float8[]) AS b("SeriesId", "Step", "At", "Value")
             ON CONFLICT ("SeriesId", "Step") DO NOTHING
             RETURNING "SeriesId", "Step", "At", "Value"
         ),
