@@ -1,5 +1,5 @@
 // The ingestion benchmark: WRITERS (8) concurrent writers, each posting batches of BATCH (1,000) points (SERIES series
-// stepping together) through the real write path (MetricIngestion: COPY, one INSERT … ON CONFLICT with the rollups and
+// stepping together) through the real write path (MetricIngestion: one INSERT … SELECT FROM unnest(arrays) ON CONFLICT with the rollups and
 // counters, the run's counters, one commit each) for DURATION_S (15) seconds, into the PostgreSQL that PG names (run.sh
 // starts one with fsync and synchronous_commit on). Modes: one run per writer (jobs logging side by side) and all
 // writers into one run (serialized on the run's row). Peers, same writers, batches and durability: a naive per-row
