@@ -4,12 +4,13 @@ using Platform.Api.Authentication;
 using Platform.Api.Infrastructure;
 using Platform.Core.Common;
 using Platform.Core.Jobs;
+using Platform.Core.Storage;
 
 namespace Platform.Api.Jobs;
 
 /// <summary>
 /// Training and evaluation jobs: submit (it queues; the scheduler decides at once), get with replicas, events, stop,
-/// clone with edits (resubmit: no edits). The owner does everything; masters of its account read, stop and clone it;
+/// delete once ended, clone with edits (resubmit: no edits). The owner does everything; masters of its account read, stop and clone it;
 /// for anyone else it does not exist (404).
 /// </summary>
 public static class JobsApi
@@ -21,6 +22,7 @@ public static class JobsApi
         jobs.MapGet("/{jobId:guid}", Get).WithSummary("The job with its replicas; while queued, why it waits, its position and its estimated start.");
         jobs.MapGet("/{jobId:guid}/events", Events).WithSummary("What was asked and what happened, oldest first, paged.");
         jobs.MapPost("/{jobId:guid}/stop", Stop).WithSummary("Stop the job: a queued job leaves the queue, a running one has its replicas stopped.");
+        jobs.MapDelete("/{jobId:guid}", Delete).WithSummary("Delete a finished job with its events, logs, run and metric points (its owner or a master); 409 while it has not ended.");
         jobs.MapPost("/{jobId:guid}/clone", Clone).WithSummary("Submit a new job from this one's spec with the edits given (none: resubmit).");
         return api;
     }
@@ -32,6 +34,10 @@ public static class JobsApi
     public static async Task<Results<Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> Get(
         Guid jobId, ClaimsPrincipal user, JobService jobs, CancellationToken ct) =>
         ApiResults.Ok(await jobs.GetAsync(user.UserId(), jobId, ct));
+
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Delete(
+        Guid jobId, ClaimsPrincipal user, JobService jobs, IObjectStore store, CancellationToken ct) =>
+        ApiResults.NoContent(await jobs.DeleteAsync(user.UserId(), jobId, store, ct));
 
     public static async Task<Results<Ok<PagedResponse<JobEventResponse>>, ValidationProblem, ProblemHttpResult>> Events(
         Guid jobId, int? page, int? pageSize, ClaimsPrincipal user, JobService jobs, CancellationToken ct) =>

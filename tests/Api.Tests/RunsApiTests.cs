@@ -325,7 +325,14 @@ public sealed class RunsApiTests(StaticCatalogApiFactory factory) : IClassFixtur
         await PostPointsAsync(user.Client, jobRun, new { points = Enumerable.Range(0, 100).Select(i => Point("y", i, i)).ToList() });
         var jobSeries = await factory.WithDbAsync(db => db.MetricSeries.Where(s => s.RunId == jobRun).Select(s => s.Id).ToArrayAsync());
         Assert.Equal(100 + 2 + 1 + 1 + 1, await PointRowsAsync(factory, jobSeries));
-        await factory.WithDbAsync(db => db.Jobs.Where(j => j.Id == jobId).ExecuteDeleteAsync());
+        // DELETE /jobs/{id}: refused while the job has not ended (no Workers here: it stays queued), not found for others.
+        var refused = await (await user.Client.DeleteAsync($"/api/v1/jobs/{jobId}")).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("stop it", refused.GetProperty("detail").GetString());
+        var stranger = await factory.CreateUserAsync("metrics-delete-stranger");
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.DeleteAsync($"/api/v1/jobs/{jobId}")).StatusCode);
+        await factory.WithDbAsync(db => db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Observed, JobObserved.Succeeded)));
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/v1/jobs/{jobId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await user.Client.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode);
         Assert.Equal(0, await factory.WithDbAsync(db => db.Runs.CountAsync(r => r.Id == jobRun)));
         Assert.Equal(0, await PointRowsAsync(factory, jobSeries));
     }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Platform.Core.Common;
 using Platform.Core.Jobs;
+using Platform.Core.Storage;
 using Platform.Web.Extensions;
 using Platform.Web.Identity;
 
@@ -46,6 +47,18 @@ public sealed class DetailsModel(JobService jobs, CurrentUser currentUser) : Pag
         var stopped = await jobs.StopAsync(currentUser.Id, id, ct);
         return this.RedirectOrFail(stopped.IsSuccess ? Result.Success : stopped.Error!, "Stopping: the replicas are being stopped.",
             () => RedirectToPage(new { id }));
+    }
+
+    public async Task<IActionResult> OnPostDeleteAsync(Guid id, [FromServices] IObjectStore store, CancellationToken ct)
+    {
+        var deleted = await jobs.DeleteAsync(currentUser.Id, id, store, ct);
+        if (deleted.IsSuccess)
+        {
+            this.Flash("The job was deleted, with its logs, run and metric points.");
+            return RedirectToPage("Index");
+        }
+
+        return this.RedirectOrFail(deleted, "", () => RedirectToPage(new { id }));
     }
 
     public async Task<IActionResult> OnPostResubmitAsync(Guid id, CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Platform.Core.Jobs;
 
 namespace Platform.Web.Tests.Pages;
 
@@ -116,6 +117,20 @@ public sealed class JobPagesTests(WebAppFixture app) : IClassFixture<WebAppFixtu
         var after = await owner.GetAsync(url);
         Assert.Contains("stop requested", after.Text);
         Assert.DoesNotContain("data-confirm=\"Stop", after.Html);
+        Assert.DoesNotContain("data-confirm=\"Delete", after.Html);
+
+        // Once it has ended it may be deleted (confirmed first); others cannot, and it is gone from the list.
+        await using (var db = app.Db())
+        {
+            await db.Jobs.Where(j => j.Id == Guid.Parse(id)).ExecuteUpdateAsync(s => s.SetProperty(j => j.Observed, JobObserved.Stopped));
+        }
+
+        Assert.Contains("data-confirm=\"Delete", (await owner.GetAsync(url)).Html);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsync($"{url}?handler=Delete", [], "/Jobs/New")).Status);
+        var deleted = await owner.PostAsync($"{url}?handler=Delete", [], url);
+        Assert.Equal(HttpStatusCode.Redirect, deleted.Status);
+        Assert.Equal("/Jobs", deleted.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync(url)).Status);
     }
 
     [Fact]
