@@ -75,7 +75,8 @@ public sealed class IdleCullerTests : IAsyncLifetime
         await socket.ConnectAsync(new Uri($"{root.Replace("http://", "ws://")}api/kernels/{kernel.GetProperty("id").GetString()}/channels"), CancellationToken.None);
         // A kernel still starting can miss a request sent too early, so it is asked until it answers first.
         await WaitForKernelReplyAsync(socket);
-        var running = await ExecuteAsync(socket, "import time; time.sleep(14)");
+        // Long enough for a loaded machine's Jupyter to show it busy, and to outlast the idle one's culling.
+        var running = await ExecuteAsync(socket, "import time; time.sleep(20)");
         await ReceiveAsync(socket, m => JupyterKernelSocket.TypeOf(m) == "execute_input" && JupyterKernelSocket.ParentOf(m) == running,
             failure: "the kernel never began running the code");
         await WaitForKernelBusyAsync(jupyter, root);
@@ -190,7 +191,7 @@ public sealed class IdleCullerTests : IAsyncLifetime
 
     private static async Task WaitForKernelBusyAsync(HttpClient jupyter, string root)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(25);
         while (DateTime.UtcNow < deadline)
         {
             var kernels = await jupyter.GetFromJsonAsync<JsonElement>(root + "api/kernels?no_track_activity=1");
