@@ -71,10 +71,11 @@ public sealed partial class JobReconciler
     private async Task FailOnReplicaAsync(Step step, IBatchBackend backend, JobReplica replica, bool early, CancellationToken ct)
     {
         var tail = await backend.LogTailAsync(step.Job.Id, replica.Label, replica.BackendState, options.TailLines, ct);
-        for (var attempt = 0; tail.Length == 0 && attempt < 5; attempt++)
+        for (var attempt = 0; tail.Length == 0 && attempt < 10; attempt++)
         {
-            // A container engine may report the exit a moment before its log holds the last lines (Podman's conmon).
-            await Task.Delay(200, ct);
+            // A container engine may report the exit a moment before its log holds the last lines (Podman's conmon,
+            // more than a second late on a loaded machine): up to 3 s, only for a replica that failed silent so far.
+            await Task.Delay(300, ct);
             tail = await backend.LogTailAsync(step.Job.Id, replica.Label, replica.BackendState, options.TailLines, ct);
         }
 
