@@ -15,13 +15,12 @@ namespace Platform.Web.Tests.Live;
 /// </summary>
 public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
     private static readonly LocatorAssertionsToHaveAttributeOptions Patient = new() { Timeout = 20_000 };
 
     [Fact]
     public async Task TheBoard_GrowsLive_WhilePointsArePosted()
     {
-        await using var s = await Session.StartAsync(live);
+        await using var s = await BrowserSession.StartAsync(live);
         var id = await s.NewRunAsync("live board");
         await s.GraphAsync(id, "Training", "loss", "accuracy");
         await s.PostPointsAsync(id, Batch(0, 50));
@@ -55,7 +54,7 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
     [Fact]
     public async Task Smoothing_LogScale_TimeAxis_NonFiniteValues_AndDroppedPoints_Show()
     {
-        await using var s = await Session.StartAsync(live);
+        await using var s = await BrowserSession.StartAsync(live);
         var id = await s.NewRunAsync("toggles");
         var points = new List<object>();
         for (var step = 0; step < 40; step++)
@@ -101,7 +100,7 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
     [Fact]
     public async Task AHugeSeries_OpensFromItsRollups_AndZoomingInLoadsRawPoints()
     {
-        await using var s = await Session.StartAsync(live);
+        await using var s = await BrowserSession.StartAsync(live);
         var id = await s.NewRunAsync("huge");
         var points = Enumerable.Range(0, 8000).Select(step => (object)new { name = "loss", step, value = Math.Sin(step / 100.0) }).ToList();
         await s.PostPointsAsync(id, points);
@@ -129,7 +128,7 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
     [Fact]
     public async Task Compare_OverlaysTwoRuns_PickedFromTheList()
     {
-        await using var s = await Session.StartAsync(live);
+        await using var s = await BrowserSession.StartAsync(live);
         var a = await s.NewRunAsync("lr 0.1");
         var b = await s.NewRunAsync("lr 0.01");
         await s.PostPointsAsync(a, Batch(0, 30));
@@ -164,7 +163,7 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
     [Fact]
     public async Task TheJobPage_ShowsItsFinalPlot_OrAHint()
     {
-        await using var s = await Session.StartAsync(live);
+        await using var s = await BrowserSession.StartAsync(live);
         var writer = new JobLogWriter(live);
         var withMetrics = await writer.SubmitAsync(s.UserId, s.AccountId);
         var without = await writer.SubmitAsync(s.UserId, s.AccountId);
@@ -186,7 +185,7 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
     [Fact]
     public async Task Exports_Download_AndAnotherUser_GetsNotFound_AndDeleteAsksFirst()
     {
-        await using var s = await Session.StartAsync(live);
+        await using var s = await BrowserSession.StartAsync(live);
         var id = await s.NewRunAsync("exported");
         await s.PostPointsAsync(id, Batch(0, 10));
         await s.Page.GotoAsync($"{s.Url}/Runs/{id}");
@@ -231,78 +230,5 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
         }
 
         return points;
-    }
-
-    /// <summary>Chromium with a newly registered user signed in; its API requests share the page's session cookie.</summary>
-    private sealed class Session : IAsyncDisposable
-    {
-        private IPlaywright playwright = null!;
-        private IBrowser browser = null!;
-
-        public IPage Page { get; private set; } = null!;
-
-        public string Url { get; private set; } = "";
-
-        public Guid UserId { get; private set; }
-
-        public Guid AccountId { get; private set; }
-
-        public static async Task<Session> StartAsync(LiveFixture live)
-        {
-            Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install the Debian package 'chromium' (.ci/run does).");
-            var s = new Session { playwright = await Playwright.CreateAsync() };
-            s.browser = await s.playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Chromium,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-            });
-            var context = await s.browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true });
-            s.Page = await context.NewPageAsync();
-            s.Url = live.Web.Address.ToString().TrimEnd('/');
-            var email = $"board-{Guid.NewGuid():N}@example.test";
-            await s.Page.GotoAsync($"{s.Url}/Account/Register");
-            await s.Page.FillAsync("#Input_Email", email);
-            await s.Page.FillAsync("#Input_DisplayName", "Board");
-            await s.Page.FillAsync("#Input_Password", "browser test 123");
-            await s.Page.FillAsync("#Input_ConfirmPassword", "browser test 123");
-            await s.Page.ClickAsync("button[type=submit]");
-            await s.Page.WaitForURLAsync($"{s.Url}/");
-            await using var db = DatabaseMigrator.CreateContext(live.ConnectionString);
-            var user = await db.Users.AsNoTracking().SingleAsync(u => u.Email == email);
-            (s.UserId, s.AccountId) = (user.Id, user.CurrentAccountId!.Value);
-            return s;
-        }
-
-        public async Task<IAPIResponse> PostAsync(string path, object body) =>
-            await Page.APIRequest.PostAsync(Url + path, new APIRequestContextOptions
-            {
-                DataObject = body,
-                Headers = new Dictionary<string, string> { ["X-Requested-With"] = "XMLHttpRequest", ["Accept"] = "application/json" },
-            });
-
-        public async Task<Guid> NewRunAsync(string? name, Guid? jobId = null)
-        {
-            var response = await PostAsync("/api/v1/runs", jobId is null ? new { name } : new { jobId });
-            Assert.True(response.Status is 200 or 201, $"POST /api/v1/runs: {response.Status} {await response.TextAsync()}");
-            return (await response.JsonAsync())!.Value.GetProperty("id").GetGuid();
-        }
-
-        public async Task GraphAsync(Guid id, string title, params string[] series)
-        {
-            var response = await PostAsync($"/api/v1/runs/{id}/graphs", new { title, series });
-            Assert.True(response.Status == 200, $"POST graphs: {response.Status} {await response.TextAsync()}");
-        }
-
-        public async Task PostPointsAsync(Guid id, IReadOnlyList<object> points, long dropped = 0)
-        {
-            var response = await PostAsync($"/api/v1/runs/{id}/points", new { points, dropped });
-            Assert.True(response.Status == 200, $"POST points: {response.Status} {await response.TextAsync()}");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await browser.DisposeAsync();
-            playwright.Dispose();
-        }
     }
 }

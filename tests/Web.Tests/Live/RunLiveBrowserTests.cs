@@ -12,36 +12,13 @@ namespace Platform.Web.Tests.Live;
 /// </summary>
 public sealed class RunLiveBrowserTests(LiveFixture live) : IClassFixture<LiveFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task SubscribeRun_CatchesUp_FollowsLive_AndResubscribesFromTheLastStepsAfterAReconnect()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install the Debian package 'chromium' (.ci/run does).");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-        });
-        var page = await browser.NewPageAsync();
-        var url = live.Web.Address.ToString().TrimEnd('/');
-        var email = $"board-{Guid.NewGuid():N}@example.test";
-        await page.GotoAsync($"{url}/Account/Register");
-        await page.FillAsync("#Input_Email", email);
-        await page.FillAsync("#Input_DisplayName", "Board");
-        await page.FillAsync("#Input_Password", "browser test 123");
-        await page.FillAsync("#Input_ConfirmPassword", "browser test 123");
-        await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync($"{url}/");
+        await using var session = await BrowserSession.StartAsync(live);
+        var page = session.Page;
         await page.WaitForFunctionAsync("() => document.documentElement.dataset.live === 'connected'", null, new() { Timeout = 15_000 });
-
-        Guid userId, accountId;
-        await using (var db = DatabaseMigrator.CreateContext(live.ConnectionString))
-        {
-            var user = await db.Users.AsNoTracking().SingleAsync(u => u.Email == email);
-            (userId, accountId) = (user.Id, user.CurrentAccountId!.Value);
-        }
+        var (userId, accountId) = (session.UserId, session.AccountId);
 
         var writer = new MetricWriter(live.ConnectionString);
         var run = await writer.CreateRunAsync(userId, accountId);
