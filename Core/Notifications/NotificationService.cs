@@ -24,6 +24,19 @@ public sealed class NotificationService(PlatformDbContext db, MailService mail, 
     public async Task<NotificationResponse> AddAsync(
         Guid userId, string kind, string title, string message, string? link = null, Guid? accountId = null, CancellationToken ct = default)
     {
+        var notification = await StoreAsync(userId, kind, title, message, link, accountId, ct);
+        await MailIfOptedInAsync(notification, ct);
+        return ToResponse(notification);
+    }
+
+    /// <summary>
+    /// Stores one and notifies the user's listeners, without the e-mail: for a caller inside a transaction of its own,
+    /// which hands the stored notification to <see cref="MailIfOptedInAsync"/> once committed (no SMTP talk while
+    /// rows are locked, no mail about something rolled back).
+    /// </summary>
+    public async Task<Notification> StoreAsync(
+        Guid userId, string kind, string title, string message, string? link = null, Guid? accountId = null, CancellationToken ct = default)
+    {
         var notification = new Notification
         {
             UserId = userId,
@@ -37,8 +50,7 @@ public sealed class NotificationService(PlatformDbContext db, MailService mail, 
         db.Notifications.Add(notification);
         await db.SaveChangesAsync(ct);
         await NotifyAsync(userId, ct);
-        await MailIfOptedInAsync(notification, ct);
-        return ToResponse(notification);
+        return notification;
     }
 
     /// <summary>Whether the user wants notifications by e-mail too.</summary>
@@ -52,7 +64,8 @@ public sealed class NotificationService(PlatformDbContext db, MailService mail, 
         return changed == 0 ? Error.NotFound("User") : new NotificationPreferences(notifyByEmail);
     }
 
-    private async Task MailIfOptedInAsync(Notification n, CancellationToken ct)
+    /// <summary>E-mails a stored notification to its user when they asked for that.</summary>
+    public async Task MailIfOptedInAsync(Notification n, CancellationToken ct = default)
     {
         var to = await db.Users.AsNoTracking().Where(u => u.Id == n.UserId && u.NotifyByEmail && u.Email != null)
             .Select(u => u.Email).FirstOrDefaultAsync(ct);

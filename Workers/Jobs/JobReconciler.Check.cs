@@ -117,14 +117,12 @@ public sealed partial class JobReconciler
         var now = step.Now;
         var summary = $"all {trainers} trainer{(trainers == 1 ? "" : "s")} exited with code 0" +
             (version is { } v ? $"; outputs are version {v} of model {job.OutputModel}" : "");
-        if (await step.MoveAsync(JobObserved.Succeeded, s => s
+        await step.MoveAndNotifyOwnerAsync(JobObserved.Succeeded, s => s
                 .SetProperty(x => x.FinishedAt, now)
                 .SetProperty(x => x.NextCheckAt, (DateTimeOffset?)null)
                 .SetProperty(x => x.TokenHash, (byte[]?)null)
-                .SetProperty(x => x.OutputModelVersion, x => version ?? x.OutputModelVersion), $"Succeeded: {summary}"))
-        {
-            await step.NotifyOwnerAsync("job.succeeded", $"Job {job.Name} succeeded", char.ToUpperInvariant(summary[0]) + summary[1..] + ".");
-        }
+                .SetProperty(x => x.OutputModelVersion, x => version ?? x.OutputModelVersion), $"Succeeded: {summary}", null,
+            "job.succeeded", $"Job {job.Name} succeeded", char.ToUpperInvariant(summary[0]) + summary[1..] + ".");
     }
 
     /// <summary>

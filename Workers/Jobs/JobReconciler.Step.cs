@@ -64,17 +64,44 @@ public sealed partial class JobReconciler
         }
 
         /// <summary>Ends the job failed (from whatever it was), with its reason as an event and a notification to its owner.</summary>
-        public async Task FailAsync(string reason)
+        public Task FailAsync(string reason)
         {
             var now = Now;
             var cut = Trim(reason);
-            if (await MoveAsync(JobObserved.Failed, s => s
+            return MoveAndNotifyOwnerAsync(JobObserved.Failed, s => s
                     .SetProperty(x => x.FinishedAt, now)
                     .SetProperty(x => x.NextCheckAt, (DateTimeOffset?)null)
-                    .SetProperty(x => x.TokenHash, (byte[]?)null), $"Failed: {cut}", cut))
+                    .SetProperty(x => x.TokenHash, (byte[]?)null), $"Failed: {cut}", cut,
+                "job.failed", $"Job {job.Name} failed", cut);
+        }
+
+        /// <summary>
+        /// <see cref="MoveAsync"/> and the owner's notification in one transaction: a worker dying between the two
+        /// neither loses the notification nor leaves it without the state it tells of (the next worker finds the job
+        /// still in its old state and ends it again). The <c>NOTIFY</c>s go out at the commit.
+        /// </summary>
+        public async Task<bool> MoveAndNotifyOwnerAsync(
+            JobObserved to, Func<UpdateSettersBuilder<Job>, UpdateSettersBuilder<Job>> more, string message, string? reason,
+            string kind, string title, string notification)
+        {
+            Notification? stored;
+            await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
             {
-                await NotifyOwnerAsync("job.failed", $"Job {job.Name} failed", cut);
+                if (!await MoveAsync(to, more, message, reason))
+                {
+                    return false;
+                }
+
+                stored = await StoreOwnerNotificationAsync(kind, title, notification);
+                await tx.CommitAsync(CancellationToken.None);
             }
+
+            if (stored is not null)
+            {
+                await services.GetRequiredService<NotificationService>().MailIfOptedInAsync(stored, CancellationToken.None);
+            }
+
+            return true;
         }
 
         /// <summary>Writes the replica's observed fields as changed in memory by <paramref name="change"/>, under the job's lease.</summary>
@@ -120,15 +147,30 @@ public sealed partial class JobReconciler
 
         public async Task NotifyOwnerAsync(string kind, string title, string message)
         {
+            if (await StoreOwnerNotificationAsync(kind, title, message) is { } stored)
+            {
+                await services.GetRequiredService<NotificationService>().MailIfOptedInAsync(stored, CancellationToken.None);
+            }
+        }
+
+        private async Task<Notification?> StoreOwnerNotificationAsync(string kind, string title, string message)
+        {
             try
             {
-                await services.GetRequiredService<NotificationService>()
-                    .AddAsync(job.OwnerUserId, kind, title, message, $"/Jobs/{job.Id}", job.AccountId, CancellationToken.None);
+                return await services.GetRequiredService<NotificationService>()
+                    .StoreAsync(job.OwnerUserId, kind, title, message, $"/Jobs/{job.Id}", job.AccountId, CancellationToken.None);
             }
             catch (DbUpdateException ex)
             {
-                // The owner was deleted meanwhile: nobody to tell.
+                // The owner was deleted meanwhile: nobody to tell. Inside a transaction EF Core has rolled back to the
+                // savepoint it took before saving, so the rest still commits; the unsaved row is forgotten.
+                foreach (var entry in db.ChangeTracker.Entries<Notification>().Where(e => e.State == EntityState.Added).ToList())
+                {
+                    entry.State = EntityState.Detached;
+                }
+
                 owner.Logger.LogWarning(ex, "Notification {Kind} for job {JobId} not stored", kind, job.Id);
+                return null;
             }
         }
 

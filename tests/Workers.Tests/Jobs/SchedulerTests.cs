@@ -245,8 +245,15 @@ public sealed class SchedulerTests : IAsyncLifetime
         await host.WaitForAsync(running, SchedulerHost.Admitted);
         var next = await host.SubmitAsync(user, "next", cpus: 1);
         var waiting = await host.WaitForAsync(next, SchedulerHost.Decided);
+        if (waiting.EstimatedStartAt is null)
+        {
+            // Seen once on a loaded machine: a first decision without the estimate (the snapshot's reads are
+            // separate statements). The estimate must still come within a few passes (200 ms each).
+            waiting = await host.WaitForAsync(next, j => SchedulerHost.Decided(j) && j.EstimatedStartAt is not null, TimeSpan.FromSeconds(5));
+        }
+
         // The running "nightly" has no time limit: it is expected to take the median of 10, 20 and 90 minutes.
-        Assert.NotNull(waiting.EstimatedStartAt);
+        Assert.True(waiting.EstimatedStartAt is not null, waiting.QueueReason);
         Assert.InRange(waiting.EstimatedStartAt!.Value, now.AddMinutes(19), DateTimeOffset.UtcNow.AddMinutes(21));
     }
 
