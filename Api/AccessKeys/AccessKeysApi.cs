@@ -26,6 +26,15 @@ public static class AccessKeysApi
         ApiResults.Created(await keys.CreateAsync(user.UserId(), request, ct), k => $"/api/v1/access-keys/{k.AccessKey.Id}");
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Revoke(
-        Guid keyId, ClaimsPrincipal user, AccessKeyService keys, CancellationToken ct) =>
-        ApiResults.NoContent(await keys.RevokeAsync(user.UserId(), keyId, ct));
+        Guid keyId, ClaimsPrincipal user, AccessKeyService keys, AccessKeyCache cache, CancellationToken ct)
+    {
+        var result = await keys.RevokeAsync(user.UserId(), keyId, ct);
+        if (result.IsSuccess)
+        {
+            // This process forgets it before answering (the NOTIFY tells the others, and this one again).
+            cache.Evict(keyId);
+        }
+
+        return ApiResults.NoContent(result);
+    }
 }

@@ -40,14 +40,21 @@ public sealed class AccessKeyAuthenticationHandler(
             return await AuthenticateJobAsync(presented);
         }
 
-        var keys = Context.RequestServices.GetRequiredService<AccessKeyService>();
-        var result = await keys.AuthenticateAsync(presented, Context.RequestAborted);
-        if (!result.IsSuccess)
+        var cache = Context.RequestServices.GetRequiredService<AccessKeyCache>();
+        if (!cache.TryGet(presented, out var key))
         {
-            return AuthenticateResult.Fail(result.Error!.Message);
+            var generation = cache.Generation;
+            var keys = Context.RequestServices.GetRequiredService<AccessKeyService>();
+            var result = await keys.AuthenticateAsync(presented, Context.RequestAborted);
+            if (!result.IsSuccess)
+            {
+                return AuthenticateResult.Fail(result.Error!.Message);
+            }
+
+            key = result.Value!;
+            cache.Add(presented, key, generation);
         }
 
-        var key = result.Value!;
         List<Claim> claims =
         [
             new(ClaimTypes.NameIdentifier, key.UserId.ToString()),

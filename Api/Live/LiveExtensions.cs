@@ -12,6 +12,7 @@ public static class LiveExtensions
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<JobLive>();
         services.AddScoped<DeploymentUpdates>();
+        services.AddSingleton<Authentication.AccessKeyCache>();
         services.AddSingleton<LiveRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<LiveRelay>());
         // Live metrics: told of every ingested batch (Core.Metrics.IMetricBatchObserver), fan-out per frame, NOTIFY metrics.

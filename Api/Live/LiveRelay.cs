@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Platform.Api.Authentication;
+using Platform.Core.AccessKeys;
 using Platform.Core.Deployments;
 using Platform.Core.Jobs;
 using Platform.Core.Persistence;
@@ -21,7 +23,7 @@ namespace Platform.Api.Live;
 /// </summary>
 public sealed class LiveRelay(
     IServiceScopeFactory scopes, IHubContext<LiveHub> hub, LiveSubscriptions subscriptions, JobLive jobLive, LiveRelayOptions options,
-    ILogger<LiveRelay> logger)
+    AccessKeyCache accessKeys, ILogger<LiveRelay> logger)
     : BackgroundService
 {
     public const string NotificationsChannel = "notifications";
@@ -181,6 +183,12 @@ public sealed class LiveRelay(
             return;
         }
 
+        if (e.Channel == AccessKeyService.Channel)
+        {
+            accessKeys.Evict(id);
+            return;
+        }
+
         lock (gate)
         {
             (e.Channel switch
@@ -224,10 +232,13 @@ public sealed class LiveRelay(
                 await connection.OpenAsync(ct);
                 connection.Notification += OnNotification;
                 await using (var listen = new NpgsqlCommand(
-                    $"LISTEN {DeploymentService.Channel}; LISTEN {NotificationsChannel}; LISTEN {JobService.Channel}; LISTEN {JobLogService.Channel}", connection))
+                    $"LISTEN {DeploymentService.Channel}; LISTEN {NotificationsChannel}; LISTEN {JobService.Channel}; LISTEN {JobLogService.Channel}; " +
+                    $"LISTEN {AccessKeyService.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(ct);
                 }
+
+                accessKeys.Resume();
 
                 if (lost)
                 {
@@ -254,6 +265,7 @@ public sealed class LiveRelay(
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
                 logger.LogWarning(ex, "LISTEN for live updates lost; trying again in {Delay}", options.ReconnectDelay);
+                accessKeys.Suspend();
                 lost = true;
                 if (listening.Task.IsCompleted)
                 {

@@ -18,6 +18,9 @@ public sealed record AccessKeyAuthentication(Guid UserId, Guid KeyId, string Key
 
 public sealed class AccessKeyService(PlatformDbContext db, TimeProvider clock)
 {
+    /// <summary><c>NOTIFY access_keys, '&lt;keyId&gt;'</c> when a key is revoked.</summary>
+    public const string Channel = "access_keys";
+
     public const string KeyPrefix = "plat_";
     public const int MaxKeysPerUser = 100;
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366 * 3);
@@ -90,7 +93,14 @@ public sealed class AccessKeyService(PlatformDbContext db, TimeProvider clock)
         var now = clock.GetUtcNow();
         var found = await db.AccessKeys.Where(k => k.Id == keyId && k.UserId == userId)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, k => k.RevokedAt ?? now), ct);
-        return found == 0 ? Error.NotFound("Access key") : Result.Success;
+        if (found == 0)
+        {
+            return Error.NotFound("Access key");
+        }
+
+        // Every Api process forgets the key it may have kept as checked (Api's AccessKeyCache).
+        await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify({Channel}, {keyId.ToString()})", ct);
+        return Result.Success;
     }
 
     /// <summary>Checks a presented key in constant time against its stored hash. Refusals say why, for the 401 body.</summary>

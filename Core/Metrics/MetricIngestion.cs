@@ -30,12 +30,9 @@ public sealed class MetricIngestion(
     /// <param name="keyJobId">The job of the caller's job key; null for any other credential.</param>
     public async Task<Result<IngestResponse>> IngestAsync(Guid userId, Guid? keyJobId, Guid runId, IngestRequest request, CancellationToken ct = default)
     {
-        var access = await runs.WritableAsync(userId, keyJobId, runId, ct);
-        if (access.Error is { } denied)
-        {
-            return denied;
-        }
-
+        // A malformed batch is refused before any query; who may write is checked by the write's first statement
+        // (the run row is locked only when the caller owns it), and only a refusal takes the longer way that tells
+        // "not found" from "forbidden".
         var limits = options.Value;
         var points = request.Points ?? [];
         var errors = Validate(points, request.Dropped, limits);
@@ -45,10 +42,10 @@ public sealed class MetricIngestion(
         }
 
         var now = clock.GetUtcNow();
-        var result = await WriteAsync(access.Value!, points, request.Dropped ?? 0, limits, now, ct);
+        var result = await WriteAsync(userId, keyJobId, runId, points, request.Dropped ?? 0, limits, now, ct);
         if (result.Error is not null)
         {
-            return result.Error;
+            return result.Error.Kind == ErrorKind.NotFound ? (await runs.WritableAsync(userId, keyJobId, runId, ct)).Error ?? result.Error : result.Error;
         }
 
         var (response, batch) = result.Value!;
@@ -118,7 +115,7 @@ public sealed class MetricIngestion(
     }
 
     private async Task<Result<(IngestResponse, IngestedBatch)>> WriteAsync(
-        Run run, List<PointInput> points, long dropped, MetricsOptions limits, DateTimeOffset now, CancellationToken ct)
+        Guid userId, Guid? keyJobId, Guid runId, List<PointInput> points, long dropped, MetricsOptions limits, DateTimeOffset now, CancellationToken ct)
     {
         var names = points.Select(p => p.Name!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         await db.Database.OpenConnectionAsync(ct);
@@ -127,22 +124,33 @@ public sealed class MetricIngestion(
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             await using var transaction = await connection.BeginTransactionAsync(ct);
 
-            // 1. One round trip: the run row, locked (batches of one run queue here, so the series, rollups and
-            //    counters below are only ever changed by one transaction at a time: no lock-order cycles, no lost
-            //    updates), and the series the batch names that exist already.
+            // 1. One round trip: the run row if the caller may write to it (its owner; with a job's key, only that
+            //    job's run), locked (batches of one run queue here, so the series, rollups and counters below are
+            //    only ever changed by one transaction at a time: no lock-order cycles, no lost updates), and the
+            //    series the batch names that exist already. Anything else reads as not found here; the caller then
+            //    asks RunService which refusal it is.
             long pointCount;
             RunState state;
+            Guid accountId;
             var ids = new Dictionary<string, long>(StringComparer.Ordinal);
             var lastSteps = new Dictionary<string, long>(StringComparer.Ordinal);
             await using (var first = new NpgsqlBatch(connection, transaction))
             {
-                first.BatchCommands.Add(new NpgsqlBatchCommand("""SELECT "PointCount", "State" FROM "Runs" WHERE "Id" = $1 FOR UPDATE""")
+                first.BatchCommands.Add(new NpgsqlBatchCommand("""
+                    SELECT "PointCount", "State", "AccountId" FROM "Runs"
+                    WHERE "Id" = $1 AND "OwnerUserId" = $2 AND ($3::uuid IS NULL OR "JobId" = $3) FOR UPDATE
+                    """)
                 {
-                    Parameters = { new NpgsqlParameter { Value = run.Id } },
+                    Parameters =
+                    {
+                        new NpgsqlParameter { Value = runId },
+                        new NpgsqlParameter { Value = userId },
+                        new NpgsqlParameter { Value = keyJobId is { } job ? job : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
+                    },
                 });
                 first.BatchCommands.Add(new NpgsqlBatchCommand("""SELECT "Id", "Name", "LastStep" FROM "MetricSeries" WHERE "RunId" = $1 AND "Name" = ANY($2)""")
                 {
-                    Parameters = { new NpgsqlParameter { Value = run.Id }, new NpgsqlParameter { Value = names } },
+                    Parameters = { new NpgsqlParameter { Value = runId }, new NpgsqlParameter { Value = names } },
                 });
                 await using var reader = await first.ExecuteReaderAsync(ct);
                 if (!await reader.ReadAsync(ct))
@@ -152,6 +160,7 @@ public sealed class MetricIngestion(
 
                 pointCount = reader.GetInt64(0);
                 state = Enum.Parse<RunState>(reader.GetString(1));
+                accountId = reader.GetGuid(2);
                 await reader.NextResultAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
@@ -170,7 +179,7 @@ public sealed class MetricIngestion(
             {
                 await using (var count = new NpgsqlCommand("""SELECT count(*) FROM "MetricSeries" WHERE "RunId" = $1""", connection, transaction))
                 {
-                    count.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                    count.Parameters.Add(new NpgsqlParameter { Value = runId });
                     var existing = (long)(await count.ExecuteScalarAsync(ct))!;
                     if (existing + missing.Length > limits.MaxSeriesPerRun)
                     {
@@ -183,7 +192,7 @@ public sealed class MetricIngestion(
                     INSERT INTO "MetricSeries" ("RunId", "Name", "PointCount") SELECT $1, n, 0 FROM unnest($2::text[]) AS n
                     ON CONFLICT ("RunId", "Name") DO NOTHING RETURNING "Id", "Name"
                     """, connection, transaction);
-                insert.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                insert.Parameters.Add(new NpgsqlParameter { Value = runId });
                 insert.Parameters.Add(new NpgsqlParameter { Value = missing });
                 await using var reader = await insert.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
@@ -214,7 +223,7 @@ public sealed class MetricIngestion(
             {
                 await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
                 command.Parameters.Add(new NpgsqlParameter { Value = Levels });
-                command.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                command.Parameters.Add(new NpgsqlParameter { Value = runId });
                 command.Parameters.Add(new NpgsqlParameter { Value = dropped });
                 command.Parameters.Add(new NpgsqlParameter { Value = now });
                 command.Parameters.Add(new NpgsqlParameter { Value = RunService.BytesPerPoint });
@@ -241,7 +250,7 @@ public sealed class MetricIngestion(
             {
                 await using var update = new NpgsqlCommand(
                     """UPDATE "Runs" SET "Dropped" = "Dropped" + $2, "UpdatedAt" = $3 WHERE "Id" = $1""", connection, transaction);
-                update.Parameters.Add(new NpgsqlParameter { Value = run.Id });
+                update.Parameters.Add(new NpgsqlParameter { Value = runId });
                 update.Parameters.Add(new NpgsqlParameter { Value = dropped });
                 update.Parameters.Add(new NpgsqlParameter { Value = now });
                 await update.ExecuteNonQueryAsync(ct);
@@ -251,7 +260,7 @@ public sealed class MetricIngestion(
             {
                 await using var notify = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection, transaction);
                 notify.Parameters.Add(new NpgsqlParameter { Value = RunService.Channel });
-                notify.Parameters.Add(new NpgsqlParameter { Value = run.Id.ToString() });
+                notify.Parameters.Add(new NpgsqlParameter { Value = runId.ToString() });
                 await notify.ExecuteNonQueryAsync(ct);
             }
 
@@ -287,7 +296,7 @@ public sealed class MetricIngestion(
             }
 
             return (new IngestResponse(inserted.Count, points.Count - inserted.Count, lastSteps),
-                new IngestedBatch(run.Id, run.AccountId, series));
+                new IngestedBatch(runId, accountId, series));
         }
         finally
         {

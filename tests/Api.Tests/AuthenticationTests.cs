@@ -3,6 +3,10 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Api.Authentication;
+using Platform.Api.Live;
+using Platform.Core.AccessKeys;
 using Platform.Api.Tests.Infrastructure;
 
 namespace Platform.Api.Tests;
@@ -57,6 +61,32 @@ public sealed class AuthenticationTests(ApiFactory factory) : IClassFixture<ApiF
 
         var problem = await (await user.Client.GetAsync("/api/v1/me")).AssertProblemAsync(HttpStatusCode.Unauthorized);
         Assert.Contains("revoked", problem.Detail());
+    }
+
+    [Fact]
+    public async Task AKeyRevokedByAnotherProcess_IsRefusedWithinMoments_ThoughThisApiKeptItAsChecked()
+    {
+        var user = await factory.CreateUserAsync();
+        await factory.Services.GetRequiredService<LiveRelay>().Listening;
+        var keyId = (await user.Client.GetFromJsonAsync<JsonElement>("/api/v1/access-keys")).EnumerateArray().Single().GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.GetAsync("/api/v1/me")).StatusCode);
+        var cache = factory.Services.GetRequiredService<AccessKeyCache>();
+        Assert.True(cache.TryGet(user.Key, out var kept));
+        Assert.Equal(keyId, kept.KeyId);
+
+        // As the Web process's key page does: its own AccessKeyService, so only the NOTIFY reaches this Api.
+        var revoked = await factory.WithDbAsync(db => new AccessKeyService(db, TimeProvider.System).RevokeAsync(user.Id, keyId));
+        Assert.True(revoked.IsSuccess);
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        HttpResponseMessage response;
+        while ((response = await user.Client.GetAsync("/api/v1/me")).StatusCode == HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Contains("revoked", problem.Detail());
+        Assert.False(cache.TryGet(user.Key, out _));
     }
 
     [Fact]

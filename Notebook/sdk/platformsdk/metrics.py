@@ -18,7 +18,8 @@ How it behaves (docs/boards-design.md, "SDK"):
 - ``log_metric`` never blocks on the network: it validates the name at once (``ValueError``), converts the value with
   ``float()`` (ints, bools, numpy scalars, 0-d tensors), takes ``at = time.time()`` and appends to a bounded buffer
   (``max_buffer``, default 100,000 points): about a microsecond.
-- A daemon thread sends what is buffered every 25 ms (``flush_interval``) or as soon as 1,000 points wait
+- A daemon thread sends what is buffered once its oldest point has waited 25 ms (``flush_interval``; at once when it
+  waited through the previous request) or as soon as 1,000 points wait
   (``batch_size``), in batches of at most 10,000 (``max_batch``), over one persistent HTTP connection. NaN and the
   infinities travel as ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
 - While the platform is away (connection errors, 5xx, 429) a batch is retried with exponential backoff (0.1 s doubling,
@@ -434,14 +435,19 @@ class Run:
                 with self._lock:
                     waiting = len(self._buffer)
                     graphs = bool(self._graphs)
+                    oldest = self._buffer[0][3] if waiting else None
                 if waiting == 0 and not graphs:
                     if self._stop:
                         return
                     self._wake.wait(1.0)
                     continue
                 if waiting < self.batch_size and not self._stop:
-                    # Collect for one interval unless a full batch is there (or a flush asks) first.
-                    self._wake.wait(self.flush_interval)
+                    # Collect until the oldest point has waited one interval, unless a full batch is there (or a
+                    # flush asks) first. Points that waited through the previous request go at once: a slow server
+                    # gets bigger batches, not a later send.
+                    left = self.flush_interval - (time.time() - oldest) if oldest is not None else self.flush_interval
+                    if left > 0:
+                        self._wake.wait(left)
                 self._ship()
         except Exception as exc:  # noqa: BLE001 - a bug here must not kill training silently
             _warn(f"the metrics sender stopped: {exc!r}")

@@ -20,7 +20,7 @@
   const TRACES = 5; // per series: band low, band high, raw, smoothed, non-finite markers
   const RAW = 2, SMOOTH = 3, MARKS = 4;
   const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-  const firstPaint = { done: false };
+  const firstPaint = {};
 
   const number = function (v) {
     if (typeof v === "number") {
@@ -55,7 +55,7 @@
         return response.json();
       });
   };
-  // plotly.js: the page's own script tag (async on the run pages, so the data loads while it parses), else injected.
+  // plotly.js: the page's own script tag if it has one (the raw peer), else injected (the run pages preload it).
   const ensurePlotly = function () {
     const ready = document.readyState === "loading"
       ? new Promise(function (resolve) { document.addEventListener("DOMContentLoaded", resolve, { once: true }); })
@@ -77,6 +77,12 @@
           resolve(window.Plotly);
         }
       });
+    });
+  };
+  // Resolves once the browser has rendered the next frame (a task queued from an animation frame runs after it).
+  const afterNextPaint = function () {
+    return new Promise(function (resolve) {
+      window.requestAnimationFrame(function () { setTimeout(resolve, 0); });
     });
   };
   // WebGL for raw series too long for SVG (the raw peer of the first-paint bench, with the full plotly bundle), where the
@@ -278,8 +284,18 @@
         }
       };
     };
-    const plotly = ensurePlotly().then(mark("board-plotly"));
+    // On a first visit plotly.js (1 MB) takes longer to compile and run than the points take to load, and while it runs
+    // nothing else does. So the page only preloads it (<link rel=preload>): the points come first and are drawn at once
+    // as a still preview (the same line and min/max band, on a canvas), and plotly.js runs after that frame is on
+    // screen, then takes the charts over. A page that already has plotly (or the raw peer) draws with it directly.
     const points = Promise.all(runs.map(function (run) { return self.loadPoints(run); })).then(mark("board-data"));
+    const preview = !this.raw && !window.Plotly;
+    const plotly = (preview
+      ? points.then(function () {
+        self.charts.forEach(function (chart) { self.preview(chart); });
+        return afterNextPaint();
+      })
+      : Promise.resolve()).then(ensurePlotly).then(mark("board-plotly"));
     return Promise.all([plotly, points]).then(function () {
       self.root.querySelector(".board-toolbar").hidden = false;
       if (total > 0) {
@@ -473,8 +489,133 @@
     this.root.dataset.boardPoints = String(total);
   };
 
+  // The chart's series as a still picture on a canvas (band, line, title, the axes' ends): what a first visit sees while
+  // plotly.js compiles. Marks the first paint; render() replaces it.
+  Board.prototype.preview = function (chart) {
+    if (chart.series.length === 0 || chart.div.querySelector(".board-preview")) {
+      return;
+    }
+    chart.div.parentElement.hidden = false;
+    const xs = this.xMode === "time" ? "times" : "steps";
+    const log = this.log;
+    const ys = function (v) { return v === null || v === undefined || !isFinite(v) || (log && v <= 0) ? null : log ? Math.log10(v) : v; };
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    chart.series.forEach(function (s) {
+      const d = s.shown;
+      for (let i = 0; i < d[xs].length; i++) {
+        const x = d[xs][i];
+        const lo = ys(d.level > 0 ? d.min[i] : d.y[i]), hi = ys(d.level > 0 ? d.max[i] : d.y[i]);
+        if (lo === null && hi === null) {
+          continue;
+        }
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+        y0 = Math.min(y0, lo === null ? hi : lo);
+        y1 = Math.max(y1, hi === null ? lo : hi);
+      }
+    });
+    if (!isFinite(x0) || !isFinite(y0)) {
+      return;
+    }
+    if (x1 === x0) {
+      x1 = x0 + 1;
+    }
+    if (y1 === y0) {
+      y1 = y0 + 1;
+    }
+    const width = chart.div.clientWidth || 600, height = 320, ratio = window.devicePixelRatio || 1;
+    const m = { t: 36, r: 10, l: 56, b: 40 };
+    const canvas = document.createElement("canvas");
+    canvas.className = "board-preview";
+    canvas.width = width * ratio;
+    canvas.height = height * ratio;
+    canvas.style.width = width + "px";
+    canvas.style.height = height + "px";
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", chart.title + " (loading the interactive chart)");
+    const g = canvas.getContext("2d");
+    g.scale(ratio, ratio);
+    const px = function (x) { return m.l + (x - x0) / (x1 - x0) * (width - m.l - m.r); };
+    const py = function (y) { return height - m.b - (y - y0) / (y1 - y0) * (height - m.t - m.b); };
+    g.strokeStyle = "#ccc";
+    g.strokeRect(m.l, m.t, width - m.l - m.r, height - m.t - m.b);
+    chart.series.forEach(function (s) {
+      const d = s.shown;
+      if (d.level > 0) {
+        g.fillStyle = rgba(s.color, 0.15);
+        g.beginPath();
+        let open = false;
+        for (let i = 0; i < d[xs].length; i++) {
+          const hi = ys(d.max[i]);
+          if (hi !== null) {
+            g[open ? "lineTo" : "moveTo"](px(d[xs][i]), py(hi));
+            open = true;
+          }
+        }
+        for (let i = d[xs].length - 1; i >= 0; i--) {
+          const lo = ys(d.min[i]);
+          if (lo !== null) {
+            g.lineTo(px(d[xs][i]), py(lo));
+          }
+        }
+        g.fill();
+      }
+      g.strokeStyle = s.color;
+      g.lineWidth = 1.5;
+      g.beginPath();
+      let pen = false;
+      for (let i = 0; i < d[xs].length; i++) {
+        const y = ys(d.y[i]);
+        if (y === null) {
+          pen = false;
+          continue;
+        }
+        g[pen ? "lineTo" : "moveTo"](px(d[xs][i]), py(y));
+        pen = true;
+      }
+      g.stroke();
+    });
+    g.fillStyle = "#444";
+    g.font = "14px sans-serif";
+    g.textAlign = "center";
+    g.fillText(chart.title, width / 2, 22);
+    g.font = "11px sans-serif";
+    const label = function (v, isY) {
+      const value = isY && log ? Math.pow(10, v) : v;
+      return !isY && xs === "times" ? new Date(value).toISOString().slice(11, 19) : Number(value.toPrecision(4)).toString();
+    };
+    g.textAlign = "right";
+    g.fillText(label(y1, true), m.l - 4, m.t + 10);
+    g.fillText(label(y0, true), m.l - 4, height - m.b);
+    g.textAlign = "left";
+    g.fillText(label(x0, false), m.l, height - m.b + 14);
+    g.textAlign = "right";
+    g.fillText(label(x1, false), width - m.r, height - m.b + 14);
+    g.textAlign = "center";
+    g.fillText(xs === "times" ? "time" : "step", width / 2, height - 8);
+    chart.div.appendChild(canvas);
+    chart.div.dataset.preview = "drawn";
+    markFirstPaint("board-first-paint", "boardFirstPaint");
+  };
+
+  // One animation frame after the first chart is on screen: a performance mark and <html data-…> (the benches read them).
+  const markFirstPaint = function (name, attribute) {
+    if (firstPaint[attribute]) {
+      return;
+    }
+    firstPaint[attribute] = true;
+    window.requestAnimationFrame(function () {
+      performance.mark(name);
+      document.documentElement.dataset[attribute] = String(Math.round(performance.now()));
+    });
+  };
+
   Board.prototype.render = function (chart) {
     const self = this;
+    const preview = chart.div.querySelector(".board-preview");
+    if (preview) {
+      preview.remove();
+    }
     if (chart.series.length === 0) {
       chart.div.parentElement.hidden = true;
       return Promise.resolve();
@@ -488,14 +629,9 @@
           chart.wired = true;
           chart.div.on("plotly_relayout", function (event) { self.zoomed(chart, event); });
         }
-        if (!firstPaint.done) {
-          firstPaint.done = true;
-          window.requestAnimationFrame(function () {
-            performance.mark("board-first-paint");
-            window.boardFirstPaint = performance.now();
-            document.documentElement.dataset.boardFirstPaint = String(Math.round(window.boardFirstPaint));
-          });
-        }
+        // The first chart plotly drew: interactive (hover, zoom); also the first paint when no preview came before.
+        markFirstPaint("board-first-paint", "boardFirstPaint");
+        markFirstPaint("board-interactive", "boardInteractive");
       });
   };
 

@@ -1,6 +1,8 @@
 // Drives headless Chromium over the DevTools protocol (the `ws` package from Web/node_modules): opens URL in a fresh tab
-// with the session cookie and prints the milliseconds from navigation start to the board's first chart paint
-// (board.js sets <html data-board-first-paint> one animation frame after plotly's first draw).
+// with the session cookie and prints the milliseconds from navigation start to the board's first chart paint and to its
+// first interactive chart (board.js sets <html data-board-first-paint> one animation frame after the first chart is on
+// screen, its canvas preview or plotly's, and data-board-interactive one frame after plotly's first draw), then the
+// points plotted and the page's marks.
 //   node firstpaint.js URL COOKIE_JAR TIMEOUT_MS
 "use strict";
 const { spawn } = require("child_process");
@@ -96,11 +98,11 @@ async function run(endpoint) {
     const started = Date.now();
     for (;;) {
       const { result } = await send("Runtime.evaluate", {
-        expression: "JSON.stringify({ paint: document.documentElement.dataset.boardFirstPaint || null, points: (document.querySelector('[data-board]') || { dataset: {} }).dataset.boardPoints || null, status: (document.querySelector('[data-board-status]') || {}).textContent || '' })",
+        expression: "JSON.stringify({ paint: document.documentElement.dataset.boardFirstPaint || null, interactive: document.documentElement.dataset.boardInteractive || null, points: (document.querySelector('[data-board]') || { dataset: {} }).dataset.boardPoints || null, status: (document.querySelector('[data-board-status]') || {}).textContent || '' })",
         returnByValue: true
       }, sessionId);
       const state = JSON.parse(result.value || "{}");
-      if (state.paint) {
+      if (state.paint && state.interactive) {
         if (visit < visits) {
           earlier.push(state.paint);
           break;
@@ -114,7 +116,7 @@ async function run(endpoint) {
           expression: "JSON.stringify(performance.getEntriesByType('mark').map(function (m) { return m.name + '=' + Math.round(m.startTime); }).concat(performance.getEntriesByType('resource').filter(function (r) { return /points|export|plotly/.test(r.name); }).map(function (r) { return r.name.replace(/^.*\\//, '').slice(0, 24) + ' ' + Math.round(r.startTime) + '-' + Math.round(r.responseEnd) + ' ' + Math.round((r.encodedBodySize || 0) / 1024) + ' KiB'; })))",
           returnByValue: true
         }, sessionId);
-        finish(0, state.paint + " " + (state.points || "?") + " " + (earlier.length ? "earlier visits " + earlier.join("/") + " ms, " : "") + JSON.parse(marks.result.value).join(", "));
+        finish(0, state.paint + " " + state.interactive + " " + (state.points || "?") + " " + (earlier.length ? "earlier visits " + earlier.join("/") + " ms, " : "") + JSON.parse(marks.result.value).join(", "));
         return;
       }
       if (Date.now() - started > timeout) {

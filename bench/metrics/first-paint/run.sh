@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Opening a 1,000,000-point series on the board: time from navigation to the first paint of the chart, in headless
-# Chromium (board.js marks it one animation frame after plotly's first draw; the same moment as performance mark
-# "board-first-paint"). The series is ingested through the REST API in batches of 10,000 points. Peer, side by side:
+# Opening a 1,000,000-point series on the board: time from navigation to the first paint of the chart, and to the
+# first interactive (plotly) chart, in headless Chromium (board.js marks them one animation frame after the first chart
+# is on screen, a canvas preview drawn while plotly.js compiles or plotly's own, and after plotly's first draw:
+# performance marks "board-first-paint" and "board-interactive"). The series is ingested through the REST API in batches of 10,000 points. Peer, side by side:
 # the same page with ?raw=1, which loads every raw point (the export JSON) and hands them to plotly (WebGL where
 # Chromium has it), as a board without rollups would. Prints every run, the medians and the ratio raw / board.
 #   bench/metrics/first-paint/run.sh [runs (5)] [points (1000000)]     RAW_RUNS=3: runs of the peer
@@ -34,25 +35,27 @@ PY
 ended=$(date +%s.%N)
 echo "ingested $points points into run $run in $(python3 -c "print(round($ended - $started, 1))") s (batches of 10,000)"
 
-measure() { # label, url suffix, timeout ms, runs
-  local label=$1 suffix=$2 limit=$3 n=$4 out paint plotted detail values=()
+measure() { # label, url suffix, timeout ms, runs: prints "median first paint, median interactive"
+  local label=$1 suffix=$2 limit=$3 n=$4 out paint interactive plotted detail values=() ready=()
   for i in $(seq 1 "$n"); do
     out=$(node bench/metrics/first-paint/firstpaint.js "$WEB/Runs/$run$suffix" "$WORK/cookies" "$limit" || true)
-    read -r paint plotted detail <<<"$out"
-    echo "  $label run $i: first paint ${paint:-?} ms, plotted points ${plotted:-?} (${detail:-})" >&2
+    read -r paint interactive plotted detail <<<"$out"
+    echo "  $label run $i: first paint ${paint:-?} ms, interactive ${interactive:-?} ms, plotted points ${plotted:-?} (${detail:-})" >&2
     values+=("${paint:-x}")
+    ready+=("${interactive:-x}")
   done
-  printf '%s\n' "${values[@]}" | python3 -c 'import sys, statistics; v=[float(x) for x in sys.stdin.read().split() if x.replace(".","",1).isdigit()]; print(round(statistics.median(v)) if v else "n/a")'
+  local median='import sys, statistics; v=[float(x) for x in sys.stdin.read().split() if x.replace(".","",1).isdigit()]; print(round(statistics.median(v)) if v else "n/a")'
+  echo "$(printf '%s\n' "${values[@]}" | python3 -c "$median") $(printf '%s\n' "${ready[@]}" | python3 -c "$median")"
 }
 echo "load average before measuring: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) cores" >&2
 echo "board (rollups, maxPoints=2000):" >&2
-board=$(measure board "" 30000 "$runs")
+read -r board board_ready <<<"$(measure board "" 30000 "$runs")"
 echo "board, returning visitor (third visit in one profile: plotly.js cached and its code cache warm):" >&2
-warm=$(FP_VISITS=3 measure returning "" 30000 3)
+read -r warm warm_ready <<<"$(FP_VISITS=3 measure returning "" 30000 3)"
 echo "peer (?raw=1, all $points raw points):" >&2
-raw=$(measure raw "?raw=1" 180000 "${RAW_RUNS:-3}")
-printf '\n| page (new browser profile each run unless said) | runs | first paint, median (ms) |\n|---|---|---|\n' 
-printf '| board (rollups: mean + min/max envelope) | %s | %s |\n' "$runs" "$board"
-printf '| board, returning visitor (3rd visit, cached plotly.js) | 3 | %s |\n' "$warm"
-printf '| peer: all raw points (export JSON → plotly) | %s | %s |\n' "${RAW_RUNS:-3}" "$raw"
-python3 -c "b='$board'; r='$raw'; print('ratio raw / board:', round(float(r)/float(b), 1) if b.replace('.','',1).isdigit() and r.replace('.','',1).isdigit() else 'n/a')"
+read -r raw raw_ready <<<"$(measure raw "?raw=1" 180000 "${RAW_RUNS:-3}")"
+printf '\n| page (new browser profile each run unless said) | runs | first paint, median (ms) | interactive (plotly), median (ms) |\n|---|---|---|---|\n'
+printf '| board (rollups: mean + min/max envelope; canvas preview until plotly.js is compiled) | %s | %s | %s |\n' "$runs" "$board" "$board_ready"
+printf '| board, returning visitor (3rd visit, cached plotly.js) | 3 | %s | %s |\n' "$warm" "$warm_ready"
+printf '| peer: all raw points (export JSON → plotly) | %s | %s | %s |\n' "${RAW_RUNS:-3}" "$raw" "$raw_ready"
+python3 -c "b='$board'; i='$board_ready'; r='$raw'; ok=lambda v: v.replace('.','',1).isdigit(); print('ratio raw / board, first paint:', round(float(r)/float(b), 1) if ok(b) and ok(r) else 'n/a', ' interactive:', round(float(r)/float(i), 1) if ok(i) and ok(r) else 'n/a')"

@@ -113,6 +113,13 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
         Assert.InRange(overview, 100, 2000);
         Assert.Equal(overview, await chart.EvaluateAsync<int>("d => d.data[1].x.length"));
         Assert.True(await chart.EvaluateAsync<bool>("d => d.data[1].y.every((max, i) => max >= d.data[0].y[i])"));
+        // Drawn first as a still preview, before plotly.js ran; then plotly's chart replaced it.
+        await Assertions.Expect(chart).ToHaveAttributeAsync("data-preview", "drawn");
+        Assert.Equal(0, await s.Page.Locator(".board-preview").CountAsync());
+        Assert.True(await s.Page.EvaluateAsync<bool>("""
+            () => { const at = n => performance.getEntriesByName(n)[0].startTime;
+                    return at('board-data') <= at('board-first-paint') && at('board-first-paint') <= at('board-plotly') && at('board-plotly') <= at('board-interactive'); }
+            """));
 
         // Zoomed into steps 1000..1400: the raw points of that range.
         await chart.EvaluateAsync("d => Plotly.relayout(d, { 'xaxis.range': [1000, 1400] })");
