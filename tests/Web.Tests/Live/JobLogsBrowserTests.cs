@@ -1,6 +1,4 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
-using Platform.Core.Persistence;
 
 namespace Platform.Web.Tests.Live;
 
@@ -10,38 +8,14 @@ namespace Platform.Web.Tests.Live;
 /// </summary>
 public sealed class JobLogsBrowserTests(LiveFixture live) : IClassFixture<LiveFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task TheViewer_ShowsTheTail_FollowsLive_AndFillsAGap()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install the Debian package 'chromium' (.ci/run does).");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-        });
-        var page = await browser.NewPageAsync();
-        var url = live.Web.Address.ToString().TrimEnd('/');
-        var email = $"viewer-{Guid.NewGuid():N}@example.test";
-        await page.GotoAsync($"{url}/Account/Register");
-        await page.FillAsync("#Input_Email", email);
-        await page.FillAsync("#Input_DisplayName", "Viewer");
-        await page.FillAsync("#Input_Password", "browser test 123");
-        await page.FillAsync("#Input_ConfirmPassword", "browser test 123");
-        await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync($"{url}/");
-
-        Guid userId, accountId;
-        await using (var db = DatabaseMigrator.CreateContext(live.ConnectionString))
-        {
-            var user = await db.Users.AsNoTracking().SingleAsync(u => u.Email == email);
-            (userId, accountId) = (user.Id, user.CurrentAccountId!.Value);
-        }
+        await using var s = await BrowserSession.StartAsync(live);
+        var (page, url) = (s.Page, s.Url);
 
         var writer = new JobLogWriter(live);
-        var id = await writer.SubmitAsync(userId, accountId);
+        var id = await writer.SubmitAsync(s.UserId, s.AccountId);
         await writer.ShipAsync(id, "epoch 1: loss 0.9\n");
         await writer.ShipAsync(id, "epoch 2: loss 0.7\n");
 
