@@ -11,32 +11,16 @@ namespace Platform.AppHost.Tests;
 [Collection(JupyterPlatform.Collection)]
 public sealed class BrowserNotebookTests(JupyterPlatform platform)
 {
-    private const string Chromium = "/usr/bin/chromium";
 
     [Fact]
     public async Task DeployFromTheCatalog_WatchItRun_OpenJupyter_AndSeeTheFileTree()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install the Debian package 'chromium' (.ci/run does).");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-        });
-        var context = await browser.NewContextAsync();
-        // Generous on a busy build machine: a wait that passes is as fast as before, one that would not fails later.
-        context.SetDefaultTimeout(90_000);
-        var page = await context.NewPageAsync();
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
         var patient = new LocatorAssertionsToContainTextOptions { Timeout = 30_000 };
         var url = platform.Url.ToString().TrimEnd('/');
 
-        await page.GotoAsync($"{url}/Account/Register");
-        await page.FillAsync("#Input_Email", "browser-notebook@example.test");
-        await page.FillAsync("#Input_DisplayName", "Notebook");
-        await page.FillAsync("#Input_Password", "browser test 123");
-        await page.FillAsync("#Input_ConfirmPassword", "browser test 123");
-        await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync($"{url}/");
+        await browser.SignUpAsync(url, "browser-notebook@example.test", "Notebook");
 
         await page.GotoAsync($"{url}/Catalog");
         await page.GetByRole(AriaRole.Link, new() { Name = "Development environment" }).ClickAsync();
@@ -71,9 +55,7 @@ public sealed class BrowserNotebookTests(JupyterPlatform platform)
         await Assertions.Expect(jupyter.Locator("#notebook_list")).ToContainTextAsync("README.md", patient);
 
         // Deleted with the browser's session, so no notebook outlives the shared platform.
-        Assert.Equal(204, (await context.APIRequest.DeleteAsync($"{url}/api/v1/deployments/{id}")).Status);
+        Assert.Equal(204, (await page.APIRequest.DeleteAsync($"{url}/api/v1/deployments/{id}")).Status);
         await platform.WaitUntilGoneAsync(Guid.Parse(id), TimeSpan.FromSeconds(60));
-
-        await context.CloseAsync();
     }
 }
