@@ -640,10 +640,11 @@
     return this.charts.reduce(function (p, chart) { return p.then(function () { return self.render(chart); }); }, Promise.resolve());
   };
 
-  // Zooming into a chart that shows rollups asks for the visible steps at a finer level; a reset goes back.
+  // Zooming into a chart that shows rollups asks for the visible steps (on the time axis, the steps logged in the visible
+  // time) at a finer level; a reset goes back.
   Board.prototype.zoomed = function (chart, event) {
     const self = this;
-    if (this.xMode !== "step" || this.raw) {
+    if (this.raw) {
       return;
     }
     if (event["xaxis.autorange"]) {
@@ -654,21 +655,46 @@
       return;
     }
     const range = Array.isArray(event["xaxis.range"]) ? event["xaxis.range"] : [event["xaxis.range[0]"], event["xaxis.range[1]"]];
-    const from = range[0], to = range[1];
-    if (typeof from !== "number" || typeof to !== "number") {
+    const time = this.xMode === "time";
+    // A date axis reports its range as "YYYY-MM-DD hh:mm:ss.sss" in the same zone-less clock as the ms it was given.
+    const at = function (v) { return typeof v === "number" ? v : typeof v === "string" ? Date.parse(v.replace(" ", "T") + "Z") : NaN; };
+    const from = time ? at(range[0]) : range[0], to = time ? at(range[1]) : range[1];
+    if (typeof from !== "number" || typeof to !== "number" || isNaN(from) || isNaN(to)) {
       return;
     }
     const coarse = chart.series.filter(function (s) { return s.overview.level > 0 || s.shown.level > 0; });
     if (coarse.length === 0) {
       return;
     }
+    // The steps to ask for: on the step axis the range itself; on the time axis the steps whose times fall in it, per
+    // run (from the overview, widened by a bucket on each side so the edges are covered).
+    const steps = function (series) {
+      if (!time) {
+        return [Math.max(0, Math.floor(from)), Math.ceil(to)];
+      }
+      let lo = Infinity, hi = -Infinity;
+      series.forEach(function (s) {
+        const d = s.overview;
+        for (let i = 0; i < d.times.length; i++) {
+          if (d.times[i] >= from && d.times[i] <= to) {
+            lo = Math.min(lo, d.steps[Math.max(0, i - 1)]);
+            hi = Math.max(hi, d.steps[Math.min(d.steps.length - 1, i + 1)]);
+          }
+        }
+      });
+      return isFinite(lo) ? [lo, hi] : null;
+    };
     window.clearTimeout(chart.zoomTimer);
     chart.zoomTimer = window.setTimeout(function () {
       const byRun = {};
       coarse.forEach(function (s) { (byRun[s.runId] = byRun[s.runId] || []).push(s); });
       Object.keys(byRun).forEach(function (runId) {
         const query = byRun[runId].map(function (s) { return "series=" + encodeURIComponent(s.name); }).join("&");
-        api("/api/v1/runs/" + runId + "/points?" + query + "&from=" + Math.max(0, Math.floor(from)) + "&to=" + Math.ceil(to) + "&maxPoints=" + MAX_POINTS)
+        const span = steps(byRun[runId]);
+        if (!span) {
+          return;
+        }
+        api("/api/v1/runs/" + runId + "/points?" + query + "&from=" + span[0] + "&to=" + span[1] + "&maxPoints=" + MAX_POINTS)
           .then(function (body) {
             (body.series || []).forEach(function (part) {
               const s = self.series[runId + "\n" + part.name];

@@ -102,7 +102,9 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
     {
         await using var s = await BrowserSession.StartAsync(live);
         var id = await s.NewRunAsync("huge");
-        var points = Enumerable.Range(0, 8000).Select(step => (object)new { name = "loss", step, value = Math.Sin(step / 100.0) }).ToList();
+        // One step every 10 ms of wall time, so the time axis maps to steps too.
+        var t0 = DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeMilliseconds() / 1000.0;
+        var points = Enumerable.Range(0, 8000).Select(step => (object)new { name = "loss", step, value = Math.Sin(step / 100.0), at = t0 + step * 0.01 }).ToList();
         await s.PostPointsAsync(id, points);
 
         await s.Page.GotoAsync($"{s.Url}/Runs/{id}");
@@ -130,6 +132,16 @@ public sealed class BoardBrowserTests(LiveFixture live) : IClassFixture<LiveFixt
         // Back out: the overview again.
         await chart.EvaluateAsync("d => Plotly.relayout(d, { 'xaxis.autorange': true })");
         await Assertions.Expect(chart).ToHaveAttributeAsync("data-points", overview.ToString(), Patient);
+
+        // On the time axis: zoomed into the 4 s in which steps 2000..2400 were logged, the raw points of (about) those steps.
+        await s.Page.Locator("label", new() { HasText = "Time" }).ClickAsync();
+        await Assertions.Expect(chart).ToHaveAttributeAsync("data-points", overview.ToString(), Patient);
+        await chart.EvaluateAsync($"d => Plotly.relayout(d, {{ 'xaxis.range': [{(long)(t0 * 1000) + 20_000}, {(long)(t0 * 1000) + 24_000}] }})");
+        await Assertions.Expect(chart).Not.ToHaveAttributeAsync("data-points", overview.ToString(), Patient);
+        Assert.Equal("0", await chart.GetAttributeAsync("data-zoom-level"));
+        var zoomed = await chart.EvaluateAsync<double[]>("d => [d.data[2].x.length, d.layout.xaxis.type === 'date' ? 1 : 0]");
+        Assert.InRange(zoomed[0], 401, 401 + 2 * 64 + 2);
+        Assert.Equal(1, zoomed[1]);
     }
 
     [Fact]
