@@ -82,8 +82,9 @@ public sealed class RunListLiveTests(LiveFixture live) : IClassFixture<LiveFixtu
         Assert.Equal(bobBefore, bobAccount.Count);
 
         // Unwatched: nothing more.
+        before = aliceList.Count;
         var other = await live.WithApiAsync(sp => sp.GetRequiredService<RunService>().CreateAsync(alice.Id, null, null, new CreateRunRequest("after", null)));
-        await aliceList.WaitForAsync(other.Value.Run.Id, aliceList.Count);
+        await aliceList.WaitForAsync(other.Value.Run.Id, before);
         await aliceList.Connection.InvokeAsync("UnsubscribeRuns");
         before = aliceList.Count;
         bobBefore = bobAccount.Count;
