@@ -29,7 +29,8 @@ namespace Platform.Api.Live;
 /// inserted those keys; a concurrent batch's points inside the range may come twice, and boards deduplicate by step).
 /// Each payload names its origin, so the ingesting process ignores its own notifications, and processes with nobody
 /// subscribed to the run ignore them too. <c>NOTIFY runs, '&lt;id&gt;'</c> becomes "RunUpdated", after asking again
-/// whether each subscriber may still see the run.
+/// whether each subscriber may still see the run. Both channels, and every batch ingested here, also tell
+/// <see cref="RunListLive"/> which runs changed, for the runs lists.
 /// </para>
 /// <para>
 /// Delivery, live, is at most once (as for jobs and deployments): a client that reconnects, or is told "resync" after
