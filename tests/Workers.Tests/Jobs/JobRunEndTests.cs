@@ -31,10 +31,14 @@ public sealed class JobRunEndTests : IDisposable
         await using var host = new JobHost(database, _root);
         _ = host.Server;
         var userId = await host.CreateUserAsync("runa");
-        var ok = await host.SubmitAsync(userId, Python("ok", "print('done', flush=True)"));
-        var bad = await host.SubmitAsync(userId, Python("bad", "import sys; print('diverged', flush=True); sys.exit(3)"));
+        // The quick jobs end only once the test says go: after their runs exist and the test listens.
+        Directory.CreateDirectory(_root);
+        var go = Path.Combine(_root, "go");
+        var wait = $"import os, sys, time\nwhile not os.path.exists({System.Text.Json.JsonSerializer.Serialize(go)}): time.sleep(0.05)\n";
+        var ok = await host.SubmitAsync(userId, Python("ok", wait + "print('done', flush=True)"));
+        var bad = await host.SubmitAsync(userId, Python("bad", wait + "print('diverged', flush=True); sys.exit(3)"));
         var longRunning = await host.SubmitAsync(userId, Python("long", "import time; time.sleep(600)"));
-        var finishedBySdk = await host.SubmitAsync(userId, Python("sdk-finished", "print('done', flush=True)"));
+        var finishedBySdk = await host.SubmitAsync(userId, Python("sdk-finished", wait + "print('done', flush=True)"));
 
         // The runs the jobs' SDK would have made on their first metric; one was already finished by the SDK, and an
         // experiment outside jobs stays open whatever the jobs do.
@@ -86,12 +90,12 @@ public sealed class JobRunEndTests : IDisposable
             var job = run.JobId is { } jobId ? db.Jobs.AsNoTracking().Single(j => j.Id == jobId).Observed : (JobObserved?)null;
             heard.Enqueue((runId, run.State, job));
         };
-        using var listening = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var waiting = Task.Run(async () =>
         {
-            while (runs.Values.Any(id => !heard.Any(h => h.RunId == id)))
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (runs.Values.Any(id => !heard.Any(h => h.RunId == id)) && DateTime.UtcNow < deadline)
             {
-                await listener.WaitAsync(listening.Token);
+                await listener.WaitAsync(500);
             }
         });
 
@@ -99,6 +103,8 @@ public sealed class JobRunEndTests : IDisposable
         {
             await host.AdmitAsync(job);
         }
+
+        await File.WriteAllTextAsync(go, "go");
 
         await host.WaitForAsync(longRunning, (j, _) => j.Observed == JobObserved.Running || JobService.IsFinished(j.Observed));
         await using (var db = await host.DbAsync())
@@ -116,7 +122,6 @@ public sealed class JobRunEndTests : IDisposable
         Assert.Equal(
             [JobObserved.Succeeded, JobObserved.Failed, JobObserved.Stopped, JobObserved.Succeeded],
             new[] { ok, bad, longRunning, finishedBySdk }.Select(j => ended[j].Observed));
-        await waiting;
 
         await using (var db = await host.DbAsync())
         {
@@ -138,8 +143,11 @@ public sealed class JobRunEndTests : IDisposable
         }
 
         // Each job's run was told once, already finished, with its job already ended; nothing about the others.
+        await waiting;
         await Task.Delay(500);
         var told = heard.ToList();
+        Assert.True(runs.Values.All(id => told.Any(h => h.RunId == id)),
+            $"runs {string.Join(", ", runs.Values)} but heard {string.Join(", ", told.Select(h => $"{h.RunId} {h.State} {h.Job}"))}");
         Assert.All(told, h => Assert.Contains(h.RunId, runs.Values));
         foreach (var job in new[] { ok, bad, longRunning })
         {
