@@ -90,12 +90,13 @@ public sealed class JobRunEndTests : IDisposable
             var job = run.JobId is { } jobId ? db.Jobs.AsNoTracking().Single(j => j.Id == jobId).Observed : (JobObserved?)null;
             heard.Enqueue((runId, run.State, job));
         };
+        // Listens until every job's run was heard, or until 10 s after the jobs ended.
+        var stopAt = DateTime.MaxValue.Ticks;
         var waiting = Task.Run(async () =>
         {
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (runs.Values.Any(id => !heard.Any(h => h.RunId == id)) && DateTime.UtcNow < deadline)
+            while (runs.Values.Any(id => !heard.Any(h => h.RunId == id)) && DateTime.UtcNow.Ticks < Interlocked.Read(ref stopAt))
             {
-                await listener.WaitAsync(500);
+                await listener.WaitAsync(200);
             }
         });
 
@@ -122,6 +123,8 @@ public sealed class JobRunEndTests : IDisposable
         Assert.Equal(
             [JobObserved.Succeeded, JobObserved.Failed, JobObserved.Stopped, JobObserved.Succeeded],
             new[] { ok, bad, longRunning, finishedBySdk }.Select(j => ended[j].Observed));
+        Interlocked.Exchange(ref stopAt, DateTime.UtcNow.AddSeconds(10).Ticks);
+        await waiting;
 
         await using (var db = await host.DbAsync())
         {
@@ -143,8 +146,6 @@ public sealed class JobRunEndTests : IDisposable
         }
 
         // Each job's run was told once, already finished, with its job already ended; nothing about the others.
-        await waiting;
-        await Task.Delay(500);
         var told = heard.ToList();
         Assert.True(runs.Values.All(id => told.Any(h => h.RunId == id)),
             $"runs {string.Join(", ", runs.Values)} but heard {string.Join(", ", told.Select(h => $"{h.RunId} {h.State} {h.Job}"))}");
