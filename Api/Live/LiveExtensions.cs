@@ -19,6 +19,8 @@ public static class LiveExtensions
         services.AddSingleton<MetricsLive>();
         services.AddSingleton<Platform.Core.Metrics.IMetricBatchObserver>(sp => sp.GetRequiredService<MetricsLive>());
         services.AddHostedService(sp => sp.GetRequiredService<MetricsLive>());
+        services.AddSingleton<RunListLive>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunListLive>());
         return services;
     }
 

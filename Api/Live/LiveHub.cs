@@ -18,11 +18,12 @@ namespace Platform.Api.Live;
 /// (<see cref="JobLogMessage"/>, to the job's group), joined through <see cref="SubscribeJob"/> by the owner and the
 /// masters of the job's account only. Training boards subscribe to <c>run:{id}</c> through <see cref="SubscribeRun"/>
 /// ("Points" and "RunUpdated", sent by <see cref="MetricsLive"/>), by those <see cref="RunAccess"/> lets see the run.
+/// The runs list watches through <see cref="SubscribeRuns"/> ("RunsChanged", sent by <see cref="RunListLive"/>).
 /// </summary>
 [Authorize]
 public sealed class LiveHub(
     DeploymentService deployments, LiveSubscriptions subscriptions, DeploymentUpdates updates, JobLive jobLive, JobLogService jobLogs, PlatformDbContext db,
-    MetricsLive metricsLive)
+    MetricsLive metricsLive, RunListLive runList)
     : Hub
 {
     public const string Path = "/hubs/live";
@@ -42,6 +43,7 @@ public sealed class LiveHub(
         subscriptions.Forget(Context.ConnectionId);
         jobLive.Forget(Context.ConnectionId);
         metricsLive.Forget(Context.ConnectionId);
+        runList.Forget(Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
     }
 
@@ -116,4 +118,15 @@ public sealed class LiveHub(
         metricsLive.Subscriptions.Remove(runId, Context.ConnectionId);
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, MetricsLive.RunGroup(runId), Context.ConnectionAborted);
     }
+
+    /// <summary>
+    /// The runs list of this page: "RunsChanged" names, at most twice a second, the runs the caller may see that were
+    /// created, changed, finished or gained points (their own; with scope "account" also those of accounts they are a
+    /// master of), and those of <paramref name="shown"/> (the runs the page lists) that were deleted. Called again
+    /// after each redraw with what the page shows now; the last call wins.
+    /// </summary>
+    public Task SubscribeRuns(string? scope, Guid[]? shown) =>
+        runList.WatchAsync(db, Context.ConnectionId, Context.User!.UserId(), scope == "account", shown, Context.ConnectionAborted);
+
+    public void UnsubscribeRuns() => runList.Forget(Context.ConnectionId);
 }

@@ -29,7 +29,8 @@ namespace Platform.Api.Live;
 /// inserted those keys; a concurrent batch's points inside the range may come twice, and boards deduplicate by step).
 /// Each payload names its origin, so the ingesting process ignores its own notifications, and processes with nobody
 /// subscribed to the run ignore them too. <c>NOTIFY runs, '&lt;id&gt;'</c> becomes "RunUpdated", after asking again
-/// whether each subscriber may still see the run.
+/// whether each subscriber may still see the run. Both channels, and every batch ingested here, also tell
+/// <see cref="RunListLive"/> which runs changed, for the runs lists.
 /// </para>
 /// <para>
 /// Delivery, live, is at most once (as for jobs and deployments): a client that reconnects, or is told "resync" after
@@ -37,7 +38,7 @@ namespace Platform.Api.Live;
 /// </para>
 /// </summary>
 public sealed class MetricsLive(
-    IServiceScopeFactory scopes, IHubContext<LiveHub> hub, LiveRelayOptions options, ILogger<MetricsLive> logger)
+    IServiceScopeFactory scopes, IHubContext<LiveHub> hub, LiveRelayOptions options, ILogger<MetricsLive> logger, RunListLive runList)
     : BackgroundService, IMetricBatchObserver
 {
     public const string Channel = "metrics";
@@ -75,6 +76,11 @@ public sealed class MetricsLive(
     public void OnIngested(IngestedBatch batch)
     {
         lags.Record(LagStats.Committed, batch.Series);
+        if (batch.Series.Any(x => x.Steps.Length > 0))
+        {
+            runList.Changed(batch.RunId);
+        }
+
         Append(batch.RunId, batch.Series.Select(s => (s.Name, s.Steps, s.AtMs, s.Values)));
         outgoing.Writer.TryWrite(batch);
     }
@@ -426,14 +432,19 @@ public sealed class MetricsLive(
                     }
                     else if (payload == "resync")
                     {
+                        await runList.ResyncAsync(ct);
                         foreach (var runId in Subscriptions.Subjects())
                         {
                             await hub.Clients.Group(RunGroup(runId)).SendAsync("resync", ct);
                         }
                     }
-                    else if (Guid.TryParse(payload, out var runId) && Subscriptions.Of(runId).Count > 0)
+                    else if (Guid.TryParse(payload, out var runId))
                     {
-                        await SendRunAsync(runId, ct);
+                        runList.Changed(runId);
+                        if (Subscriptions.Of(runId).Count > 0)
+                        {
+                            await SendRunAsync(runId, ct);
+                        }
                     }
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -457,6 +468,7 @@ public sealed class MetricsLive(
         }
 
         var runId = root.GetProperty("r").GetGuid();
+        runList.Changed(runId);
         if (Subscriptions.Of(runId).Count == 0)
         {
             return;

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
 using Platform.Core.Jobs;
+using Platform.Core.Metrics;
 using Platform.Core.Notifications;
 using Platform.Core.Persistence;
 
@@ -21,8 +22,28 @@ public sealed partial class JobReconciler
         public IServiceProvider Services => services;
         public DateTimeOffset Now => owner.Clock.GetUtcNow();
 
-        /// <summary>Moves the job from the observed state read at claim time; false when it was changed meanwhile.</summary>
+        /// <summary>
+        /// Moves the job from the observed state read at claim time; false when it was changed meanwhile. A move to a
+        /// final state finishes the job's open run in the same transaction (one is begun when the caller has none).
+        /// </summary>
         public async Task<bool> MoveAsync(JobObserved to, Func<UpdateSettersBuilder<Job>, UpdateSettersBuilder<Job>> more, string? message, string? reason = null)
+        {
+            if (!JobService.IsFinished(to) || db.Database.CurrentTransaction is not null)
+            {
+                return await MoveInTransactionAsync(to, more, message, reason);
+            }
+
+            await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            if (!await MoveInTransactionAsync(to, more, message, reason))
+            {
+                return false;
+            }
+
+            await tx.CommitAsync(CancellationToken.None);
+            return true;
+        }
+
+        private async Task<bool> MoveInTransactionAsync(JobObserved to, Func<UpdateSettersBuilder<Job>, UpdateSettersBuilder<Job>> more, string? message, string? reason)
         {
             var from = job.Observed;
             var now = Now;
@@ -41,6 +62,12 @@ public sealed partial class JobReconciler
 
             job.Observed = to;
             job.Reason = reason;
+            if (JobService.IsFinished(to))
+            {
+                // Its run ends with it (RunUpdated to open boards); points posted later re-open it.
+                await JobRuns.FinishAsync(db, job.Id, now, CancellationToken.None);
+            }
+
             if (message is not null)
             {
                 await EventsAsync([message]);

@@ -1,7 +1,10 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 using Platform.Core.Jobs;
+using Platform.Core.Metrics;
+using Platform.Core.Persistence;
 using Platform.Web.Identity;
 
 namespace Platform.Web.Pages.Jobs;
@@ -9,9 +12,10 @@ namespace Platform.Web.Pages.Jobs;
 /// <summary>
 /// The job dashboard: the active jobs as cards (progress, elapsed time, or why and how long a queued one waits), then
 /// the whole history as a table filtered by state, submission time and name, sorted by time or name, keyset-paged with
-/// the list's cursors. Live updates (js/jobs-live.js) redraw states and progress in place.
+/// the list's cursors. Live updates (js/jobs-live.js) redraw states and progress in place. Rows of jobs that logged
+/// metrics have a checkbox: "Compare runs" opens their runs overlaid (/Runs/Compare, js/runs.js).
 /// </summary>
-public sealed class IndexModel(JobService jobs, CurrentUser currentUser) : PageModel
+public sealed class IndexModel(JobService jobs, CurrentUser currentUser, PlatformDbContext db) : PageModel
 {
     public const int GridSize = 24;
     public const int PageSize = 50;
@@ -48,6 +52,9 @@ public sealed class IndexModel(JobService jobs, CurrentUser currentUser) : PageM
 
     public JobListResponse Jobs { get; private set; } = new([], null, null, false, 0);
 
+    /// <summary>The run of each listed job that has one the user may see (<see cref="RunAccess"/>), by job id.</summary>
+    public IReadOnlyDictionary<Guid, Guid> RunOf { get; private set; } = new Dictionary<Guid, Guid>();
+
     public bool Filtered => !string.IsNullOrEmpty(Status) || !string.IsNullOrEmpty(From) || !string.IsNullOrEmpty(To) || !string.IsNullOrEmpty(Q);
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
@@ -69,6 +76,10 @@ public sealed class IndexModel(JobService jobs, CurrentUser currentUser) : PageM
         if (listed.IsSuccess)
         {
             Jobs = listed.Value!;
+            var ids = Jobs.Items.Select(j => (Guid?)j.Id).ToList();
+            RunOf = await RunAccess.Visible(db, currentUser.Id).AsNoTracking()
+                .Where(r => ids.Contains(r.JobId))
+                .ToDictionaryAsync(r => r.JobId!.Value, r => r.Id, ct);
         }
         else
         {
