@@ -87,13 +87,18 @@
   };
   // WebGL for raw series too long for SVG (the raw peer of the first-paint bench, with the full plotly bundle), where the
   // browser has it.
-  const webgl = (function () {
-    try {
-      return !!document.createElement("canvas").getContext("webgl");
-    } catch (e) {
-      return false;
+  // Asked only by the raw peer, and then once: a WebGL context takes a new browser profile about a second to create.
+  let hasWebgl = null;
+  const webgl = function () {
+    if (hasWebgl === null) {
+      try {
+        hasWebgl = !!document.createElement("canvas").getContext("webgl");
+      } catch (e) {
+        hasWebgl = false;
+      }
     }
-  })();
+    return hasWebgl;
+  };
   // scattergl is in the full bundle only (registered trace types: Plotly.PlotSchema lists them).
   const isGl = function () {
     try {
@@ -447,7 +452,7 @@
         fill: "tonexty", fillcolor: rgba(s.color, 0.15), hoverinfo: "skip", showlegend: false, legendgroup: s.key, name: label + " max"
       });
       traces.push({
-        x: x.slice(), y: d.y.slice(), type: self.raw && webgl && window.Plotly.PlotSchema && d.y.length > 50000 && isGl() ? "scattergl" : "scatter", mode: "lines", name: label,
+        x: x.slice(), y: d.y.slice(), type: self.raw && d.y.length > 50000 && window.Plotly.PlotSchema && webgl() && isGl() ? "scattergl" : "scatter", mode: "lines", name: label,
         line: { color: s.color, width: smoothing ? 1 : 1.5 }, opacity: smoothing ? 0.3 : 1, connectgaps: false,
         legendgroup: s.key, showlegend: !smoothing, hovertemplate: (band ? "mean " : "") + "%{y:.6g}<extra>" + label + (smoothing ? " (raw)" : "") + "</extra>"
       });
