@@ -73,7 +73,17 @@ async function run(endpoint) {
     ws.send(JSON.stringify({ id: id, method: method, params: params || {}, sessionId: sessionId }));
     return new Promise(function (resolve, reject) { waiting.set(id, { resolve: resolve, reject: reject }); });
   };
-  const { targetId } = await send("Target.createTarget", { url: "about:blank" });
+  // FP_WARM_BROWSER=1: a first visit in a browser that is already running (as a user's is): another page of the
+  // platform is opened first in the browser's default context (so the browser process, its GPU process and fonts are
+  // up), then the board opens in a new browser context: empty HTTP cache, no code cache, no cookies but the session's.
+  let browserContextId;
+  if (process.env.FP_WARM_BROWSER === "1") {
+    const warm = await send("Target.createTarget", { url: new URL("/Account/Login", url).href });
+    await new Promise(function (resolve) { setTimeout(resolve, 3000); });
+    await send("Target.closeTarget", { targetId: warm.targetId });
+    browserContextId = (await send("Target.createBrowserContext", { disposeOnDetach: true })).browserContextId;
+  }
+  const { targetId } = await send("Target.createTarget", { url: "about:blank", browserContextId: browserContextId });
   const { sessionId } = await send("Target.attachToTarget", { targetId: targetId, flatten: true });
   await send("Network.enable", {}, sessionId);
   for (const c of cookies) {

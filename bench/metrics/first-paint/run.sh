@@ -50,12 +50,15 @@ measure() { # label, url suffix, timeout ms, runs: prints "median first paint, m
 echo "load average before measuring: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) cores" >&2
 echo "board (rollups, maxPoints=2000):" >&2
 read -r board board_ready <<<"$(measure board "" 30000 "$runs")"
+echo "board, first visit in a running browser (a new browser context: empty cache):" >&2
+read -r first first_ready <<<"$(FP_WARM_BROWSER=1 measure first-visit "" 30000 "$runs")"
 echo "board, returning visitor (third visit in one profile: plotly.js cached and its code cache warm):" >&2
 read -r warm warm_ready <<<"$(FP_VISITS=3 measure returning "" 30000 3)"
 echo "peer (?raw=1, all $points raw points):" >&2
 read -r raw raw_ready <<<"$(measure raw "?raw=1" 180000 "${RAW_RUNS:-3}")"
-printf '\n| page (new browser profile each run unless said) | runs | first paint, median (ms) | interactive (plotly), median (ms) |\n|---|---|---|---|\n'
+printf '\n| page (a newly started browser with a new profile each run unless said) | runs | first paint, median (ms) | interactive (plotly), median (ms) |\n|---|---|---|---|\n'
 printf '| board (rollups: mean + min/max envelope; canvas preview until plotly.js is compiled) | %s | %s | %s |\n' "$runs" "$board" "$board_ready"
+printf '| board, first visit in a running browser (new context: empty cache) | %s | %s | %s |\n' "$runs" "$first" "$first_ready"
 printf '| board, returning visitor (3rd visit, cached plotly.js) | 3 | %s | %s |\n' "$warm" "$warm_ready"
 printf '| peer: all raw points (export JSON → plotly) | %s | %s | %s |\n' "${RAW_RUNS:-3}" "$raw" "$raw_ready"
 python3 -c "b='$board'; i='$board_ready'; r='$raw'; ok=lambda v: v.replace('.','',1).isdigit(); print('ratio raw / board, first paint:', round(float(r)/float(b), 1) if ok(b) and ok(r) else 'n/a', ' interactive:', round(float(r)/float(i), 1) if ok(i) and ok(r) else 'n/a')"
