@@ -26,7 +26,7 @@ public sealed partial class JobService
 
         var logs = await db.JobLogChunks.Where(c => c.JobId == jobId).Select(c => c.ObjectKey).Distinct().ToListAsync(ct);
         var deleted = await db.Jobs
-            .Where(j => j.Id == jobId && (j.Observed == JobObserved.Succeeded || j.Observed == JobObserved.Failed || j.Observed == JobObserved.Stopped))
+            .Where(j => j.Id == jobId && Finished.Contains(j.Observed))
             .ExecuteDeleteAsync(ct);
         if (deleted == 0)
         {

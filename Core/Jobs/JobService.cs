@@ -164,7 +164,10 @@ public sealed partial class JobService(
         public string Level => Owner ? "owner" : "master";
     }
 
-    public static bool IsFinished(JobObserved state) => state is JobObserved.Succeeded or JobObserved.Failed or JobObserved.Stopped;
+    /// <summary>The states a job ends in; also usable in queries (<c>Finished.Contains(j.Observed)</c>).</summary>
+    public static readonly JobObserved[] Finished = [JobObserved.Succeeded, JobObserved.Failed, JobObserved.Stopped];
+
+    public static bool IsFinished(JobObserved state) => Finished.Contains(state);
 
     private async Task NotifyAsync(Guid jobId, CancellationToken ct) =>
         await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify({Channel}, {jobId.ToString()})", ct);

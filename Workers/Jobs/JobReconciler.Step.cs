@@ -26,15 +26,21 @@ public sealed partial class JobReconciler
         /// Moves the job from the observed state read at claim time; false when it was changed meanwhile. A move to a
         /// final state finishes the job's open run in the same transaction (one is begun when the caller has none).
         /// </summary>
-        public async Task<bool> MoveAsync(JobObserved to, Func<UpdateSettersBuilder<Job>, UpdateSettersBuilder<Job>> more, string? message, string? reason = null)
+        public Task<bool> MoveAsync(JobObserved to, Func<UpdateSettersBuilder<Job>, UpdateSettersBuilder<Job>> more, string? message, string? reason = null) =>
+            JobService.IsFinished(to)
+                ? InOneTransactionAsync(() => MoveInTransactionAsync(to, more, message, reason))
+                : MoveInTransactionAsync(to, more, message, reason);
+
+        /// <summary>Runs <paramref name="work"/> in the caller's transaction, else in one of its own, committed when it returns true.</summary>
+        private async Task<bool> InOneTransactionAsync(Func<Task<bool>> work)
         {
-            if (!JobService.IsFinished(to) || db.Database.CurrentTransaction is not null)
+            if (db.Database.CurrentTransaction is not null)
             {
-                return await MoveInTransactionAsync(to, more, message, reason);
+                return await work();
             }
 
             await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            if (!await MoveInTransactionAsync(to, more, message, reason))
+            if (!await work())
             {
                 return false;
             }
@@ -111,23 +117,22 @@ public sealed partial class JobReconciler
             JobObserved to, Func<UpdateSettersBuilder<Job>, UpdateSettersBuilder<Job>> more, string message, string? reason,
             string kind, string title, string notification)
         {
-            Notification? stored;
-            await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
-            {
-                if (!await MoveAsync(to, more, message, reason))
+            Notification? stored = null;
+            if (!await InOneTransactionAsync(async () =>
                 {
-                    return false;
-                }
+                    if (!await MoveInTransactionAsync(to, more, message, reason))
+                    {
+                        return false;
+                    }
 
-                stored = await StoreOwnerNotificationAsync(kind, title, notification);
-                await tx.CommitAsync(CancellationToken.None);
-            }
-
-            if (stored is not null)
+                    stored = await StoreOwnerNotificationAsync(kind, title, notification);
+                    return true;
+                }))
             {
-                await services.GetRequiredService<NotificationService>().MailIfOptedInAsync(stored, CancellationToken.None);
+                return false;
             }
 
+            await MailAsync(stored);
             return true;
         }
 
@@ -172,9 +177,12 @@ public sealed partial class JobReconciler
         public Task NotifyAsync() =>
             db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify({JobService.Channel}, {job.Id.ToString()})", CancellationToken.None);
 
-        public async Task NotifyOwnerAsync(string kind, string title, string message)
+        public async Task NotifyOwnerAsync(string kind, string title, string message) =>
+            await MailAsync(await StoreOwnerNotificationAsync(kind, title, message));
+
+        private async Task MailAsync(Notification? stored)
         {
-            if (await StoreOwnerNotificationAsync(kind, title, message) is { } stored)
+            if (stored is not null)
             {
                 await services.GetRequiredService<NotificationService>().MailIfOptedInAsync(stored, CancellationToken.None);
             }
