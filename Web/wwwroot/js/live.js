@@ -1,7 +1,7 @@
 // One SignalR connection per page for signed-in users (/hubs/live through the front door, with the session cookie).
 // It reconnects by itself, forever, with a growing pause; scripts that keep something live register with
 // platformLive.whenConnected(fn): fn runs on every (re)connect and when the server says "resync", so a page catches up
-// on whatever it missed while the connection was down. <html data-live> says connecting | connected | reconnecting.
+// on whatever it missed while the connection was down. <html data-live> says connecting | connected | reconnecting | disconnected.
 (function () {
   "use strict";
   if (!window.signalR || !document.body.hasAttribute("data-live")) {
@@ -45,7 +45,10 @@
     caughtUp();
   });
   // Only when automatic reconnection gives up (it does not, with the policy above) or the server closes for good.
-  connection.onclose(function () { window.setTimeout(function () { start(0); }, retry(3)); });
+  connection.onclose(function () {
+    root.dataset.live = "disconnected";
+    window.setTimeout(function () { start(0); }, retry(3));
+  });
   connection.on("resync", caughtUp);
 
   // The bell: any element marked data-notification-count shows the unread count (the endpoint may not exist yet).
