@@ -42,6 +42,34 @@ public sealed class DockerBackendUnitTests
     }
 
     [Fact]
+    public async Task LastLines_KeepsTheTailOfAFramedStream_SplitAcrossFramesAndReads()
+    {
+        static byte[] Frame(byte stream, string text)
+        {
+            var payload = Encoding.UTF8.GetBytes(text);
+            return [stream, 0, 0, 0, 0, 0, (byte)(payload.Length >> 8), (byte)payload.Length, .. payload];
+        }
+
+        var many = string.Concat(Enumerable.Range(1, 300).Select(i => $"line {i}\n"));
+        byte[] framed = [.. Frame(1, many[..1000]), .. Frame(2, many[1000..] + "ünï"), .. Frame(1, "code\nlast")];
+        // A stream that hands out 7 bytes a read, so headers and lines are split across reads.
+        using var trickle = new Trickle(framed, 7);
+
+        Assert.Equal("line 299\nline 300\nünïcode\nlast", await DockerEngineClient.LastLinesAsync(trickle, 4, tty: false, default));
+        Assert.Equal("b\nc", await DockerEngineClient.LastLinesAsync(new MemoryStream(Encoding.UTF8.GetBytes("a\nb\nc\n")), 2, tty: true, default));
+        Assert.Equal("plain\ntext", await DockerEngineClient.LastLinesAsync(new MemoryStream(Encoding.UTF8.GetBytes("just\nplain\ntext")), 2, tty: false, default));
+        Assert.Equal("", await DockerEngineClient.LastLinesAsync(new MemoryStream(), 5, tty: false, default));
+    }
+
+    private sealed class Trickle(byte[] bytes, int step) : MemoryStream(bytes)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, step));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, step)], cancellationToken);
+    }
+
+    [Fact]
     public void DefaultSocket_IsTheUnixDockerHost_ElseAnEngineSocketPath()
     {
         Assert.Equal("/run/user/0/podman/podman.sock", DockerBackendOptions.DefaultSocket("unix:///run/user/0/podman/podman.sock"));

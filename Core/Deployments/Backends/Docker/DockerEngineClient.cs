@@ -104,7 +104,118 @@ public sealed class DockerEngineClient : IDisposable
 
         await EnsureSuccessAsync(response, ct);
         var bytes = await response.Content.ReadAsByteArrayAsync(ct);
-        return tty ? Encoding.UTF8.GetString(bytes) : Demultiplex(bytes);
+        var text = tty ? Encoding.UTF8.GetString(bytes) : Demultiplex(bytes);
+        if (text.Length > 0 || lines <= 0)
+        {
+            return text;
+        }
+
+        // Podman 4's tail reader can come back empty for a container that just exited although its log file holds
+        // lines (podman#18501); the whole log, read as a stream, keeping only the last lines, does not miss them.
+        using var whole = await _http.GetAsync($"{_prefix}/containers/{Uri.EscapeDataString(id)}/logs?stdout=true&stderr=true",
+            HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!whole.IsSuccessStatusCode)
+        {
+            return "";
+        }
+
+        await using var stream = await whole.Content.ReadAsStreamAsync(ct);
+        return await LastLinesAsync(stream, lines, tty, ct);
+    }
+
+    /// <summary>
+    /// The last <paramref name="lines"/> lines of a log stream (multiplexed frames unless <paramref name="tty"/>),
+    /// read through once, holding no more than those lines and the frame being read.
+    /// </summary>
+    public static async Task<string> LastLinesAsync(Stream stream, int lines, bool tty, CancellationToken ct)
+    {
+        var kept = new Queue<byte[]>();
+        var current = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+
+        void Take(ReadOnlySpan<byte> payload)
+        {
+            while (payload.Length > 0)
+            {
+                var end = payload.IndexOf((byte)'\n');
+                if (end < 0)
+                {
+                    current.Write(payload);
+                    return;
+                }
+
+                current.Write(payload[..end]);
+                kept.Enqueue(current.ToArray());
+                current.SetLength(0);
+                if (kept.Count > lines)
+                {
+                    kept.Dequeue();
+                }
+
+                payload = payload[(end + 1)..];
+            }
+        }
+
+        var raw = tty;
+        var header = new byte[8];
+        while (!raw)
+        {
+            var got = await ReadFullyAsync(stream, header, ct);
+            if (got < 8 || header[0] > 2 || header[1] != 0 || header[2] != 0 || header[3] != 0)
+            {
+                // Not a frame header (an engine that sends plain text): the rest is taken as it is, as Demultiplex does.
+                Take(header.AsSpan(0, got));
+                raw = got == 8;
+                break;
+            }
+
+            var remaining = (long)BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(4, 4));
+            while (remaining > 0)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), ct);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                Take(buffer.AsSpan(0, read));
+                remaining -= read;
+            }
+        }
+
+        int rest;
+        while (raw && (rest = await stream.ReadAsync(buffer, ct)) > 0)
+        {
+            Take(buffer.AsSpan(0, rest));
+        }
+
+        if (current.Length > 0)
+        {
+            kept.Enqueue(current.ToArray());
+            if (kept.Count > lines)
+            {
+                kept.Dequeue();
+            }
+        }
+
+        return string.Join('\n', kept.Select(line => Encoding.UTF8.GetString(line)));
+    }
+
+    private static async Task<int> ReadFullyAsync(Stream stream, byte[] into, CancellationToken ct)
+    {
+        var filled = 0;
+        while (filled < into.Length)
+        {
+            var read = await stream.ReadAsync(into.AsMemory(filled), ct);
+            if (read == 0)
+            {
+                break;
+            }
+
+            filled += read;
+        }
+
+        return filled;
     }
 
     /// <summary>A container's whole output so far as bytes, stdout and stderr in the order written (demultiplexed unless a TTY).</summary>
