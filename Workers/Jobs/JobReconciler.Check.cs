@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Platform.Core.Deployments.Backends;
 using Platform.Core.Jobs;
 using Platform.Core.Jobs.Backends;
@@ -71,12 +72,19 @@ public sealed partial class JobReconciler
     private async Task FailOnReplicaAsync(Step step, IBatchBackend backend, JobReplica replica, bool early, CancellationToken ct)
     {
         var tail = await backend.LogTailAsync(step.Job.Id, replica.Label, replica.BackendState, options.TailLines, ct);
-        for (var attempt = 0; tail.Length == 0 && attempt < 10; attempt++)
+        // A container engine may report the exit before its log holds the last lines (Podman's conmon, seconds late on
+        // a loaded machine): a replica that failed silent so far is given the backend's log lag to show them.
+        var waiting = tail.Length == 0 ? Stopwatch.StartNew() : null;
+        while (tail.Length == 0 && waiting!.Elapsed < backend.LogLag)
         {
-            // A container engine may report the exit a moment before its log holds the last lines (Podman's conmon,
-            // more than a second late on a loaded machine): up to 3 s, only for a replica that failed silent so far.
-            await Task.Delay(300, ct);
+            await Task.Delay(250, ct);
             tail = await backend.LogTailAsync(step.Job.Id, replica.Label, replica.BackendState, options.TailLines, ct);
+        }
+
+        if (waiting is not null && tail.Length > 0)
+        {
+            logger.LogInformation("The log of job {JobId}'s {Replica} showed its last lines {Ms} ms after the exit was seen",
+                step.Job.Id, replica.Label, waiting.ElapsedMilliseconds);
         }
 
         await StopAllAsync(step, backend, $"stopped: {replica.Label} {(early ? "ended early" : "failed")}", CancellationToken.None);

@@ -155,6 +155,12 @@ public sealed class DockerBatchBackend(DockerBatchOptions options) : IBatchBacke
         return offset >= bytes.Length ? [] : bytes.AsSpan((int)offset, (int)Math.Min(max, bytes.Length - offset)).ToArray();
     });
 
+    /// <summary>
+    /// The engine's logger (Podman's conmon, dockerd) writes what the container printed; on a loaded machine it was seen
+    /// more than 3 s behind the exit the engine already reported.
+    /// </summary>
+    public TimeSpan LogLag => TimeSpan.FromSeconds(10);
+
     public Task<string> LogTailAsync(Guid jobId, string replica, string? state, int lines, CancellationToken ct) => Engaged(async () =>
     {
         var container = await _engine.InspectContainerAsync(Parse(state)?.ContainerId ?? BatchSpec.NameFor(jobId, replica), ct);

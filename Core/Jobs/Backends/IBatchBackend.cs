@@ -31,6 +31,12 @@ public interface IBatchBackend
     /// <summary>The replica's output (stdout and stderr together) from byte <paramref name="offset"/>, at most <paramref name="max"/> bytes.</summary>
     Task<byte[]> ReadLogAsync(Guid jobId, string replica, string? state, long offset, int max, CancellationToken ct);
 
+    /// <summary>
+    /// How long after a replica's exit its last output may still be on its way into the log this backend reads (zero
+    /// where the replica writes the log itself); a failure that left no output yet is given that long to show it.
+    /// </summary>
+    TimeSpan LogLag { get; }
+
     /// <summary>The last lines the replica wrote, to say why it failed ("" when there are none).</summary>
     Task<string> LogTailAsync(Guid jobId, string replica, string? state, int lines, CancellationToken ct);
 

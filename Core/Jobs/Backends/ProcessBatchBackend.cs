@@ -165,6 +165,9 @@ public sealed class ProcessBatchBackend(ProcessBatchOptions options) : IBatchBac
         return read == buffer.Length ? buffer : buffer[..read];
     }
 
+    /// <summary>The replica's output goes straight into its log file: nothing is left on its way at exit.</summary>
+    public TimeSpan LogLag => TimeSpan.Zero;
+
     public Task<string> LogTailAsync(Guid jobId, string replica, string? state, int lines, CancellationToken ct) =>
         Task.FromResult(ProcessBackend.TailOf(LogOf(jobId, replica), lines));
 
