@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using Platform.Core.Deployments.Backends;
 
@@ -53,8 +54,18 @@ public sealed class PodmanEngine
         }
 
         var socket = Path.Combine(Path.GetTempPath(), $"platform-podman-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
-        var start = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "system", "service", "--time=0", $"unix://{socket}" })
+        // The service outlives a test host that is killed rather than ended (ProcessExit never runs then), so a small
+        // shell watches the host's pid and ends the service when the host is gone.
+        var start = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[]
+                 {
+                     "-c", """
+                           podman system service --time=0 "$1" & service=$!
+                           while kill -0 "$2" 2>/dev/null && kill -0 "$service" 2>/dev/null; do sleep 1; done
+                           kill "$service" 2>/dev/null; wait "$service"
+                           """,
+                     "podman-service", $"unix://{socket}", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+                 })
         {
             start.ArgumentList.Add(argument);
         }
@@ -94,7 +105,7 @@ public sealed class PodmanEngine
         {
             if (!_service.HasExited)
             {
-                _service.Kill();
+                _service.Kill(entireProcessTree: true);
                 _service.WaitForExit(5000);
             }
 

@@ -17,6 +17,11 @@ runs="$WORK/latency"
 mkdir -p "$runs"
 
 export PYTHONPATH="$PWD/Notebook/sdk" PLATFORM_API_URL="$WEB" PLATFORM_API_KEY="$KEY"
+if [[ "${DIRECT:-0}" == "1" ]]; then
+  api_pid=$(pgrep -f 'Platform.Api.dll' | head -1)
+  PLATFORM_API_URL="http://$(ss -ltnp | grep "pid=$api_pid," | awk '{print $4}' | head -1)"
+  echo "producers post to the Api directly: $PLATFORM_API_URL"
+fi
 producers=()
 for i in $(seq 0 $((RUNS - 1))); do
   python3 "$here/producer.py" "$i" "$RATE" "$SECONDS_" "$runs" >"$runs/producer-$i.log" 2>&1 &
