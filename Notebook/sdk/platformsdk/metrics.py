@@ -219,6 +219,7 @@ class Run:
         self._progress = threading.Condition(threading.Lock())
         self._wake = threading.Event()
         self._stop = False
+        self._flush_waiters = 0
         self._abort = threading.Event()
         self._buffer: Deque[_Point] = collections.deque()
         self._delays: Deque[float] = collections.deque(maxlen=20_000)
@@ -313,17 +314,23 @@ class Run:
         if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
             self._start()
         deadline = time.monotonic() + timeout
-        with self._progress:
-            while True:
-                with self._lock:
-                    done = self._settled() >= target and not self._graphs and (self.id is not None or self._disabled)
-                if done:
-                    return True
-                self._wake.set()
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._progress.wait(min(left, 0.05))
+        with self._lock:
+            self._flush_waiters += 1  # the sender sends at once, without waiting for the interval, while this waits
+        try:
+            with self._progress:
+                while True:
+                    with self._lock:
+                        done = self._settled() >= target and not self._graphs and (self.id is not None or self._disabled)
+                    if done:
+                        return True
+                    self._wake.set()
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._progress.wait(min(left, 0.05))
+        finally:
+            with self._lock:
+                self._flush_waiters -= 1
 
     def finish(self, timeout: Optional[float] = None) -> bool:
         """Flush, stop the sender and mark the run finished (``POST /runs/{id}/finish``); True if all of it worked.
@@ -441,10 +448,10 @@ class Run:
                         return
                     self._wake.wait(1.0)
                     continue
-                if waiting < self.batch_size and not self._stop:
+                if waiting < self.batch_size and not self._stop and not self._flush_waiters:
                     # Collect until the oldest point has waited one interval, unless a full batch is there (or a
                     # flush asks) first. Points that waited through the previous request go at once: a slow server
-                    # gets bigger batches, not a later send.
+                    # gets bigger batches, not a later send; a fast one gets at most one request per interval.
                     left = self.flush_interval - (time.time() - oldest) if oldest is not None else self.flush_interval
                     if left > 0:
                         self._wake.wait(left)
@@ -487,6 +494,16 @@ class Run:
                 self._notify()  # outside _lock: flush() holds _progress while it takes _lock
                 return
             self._send_batch(batch, dropped, deadline)
+            if deadline is None and not self._due():
+                return  # what came in meanwhile is young: the loop waits for its interval (or a full batch)
+
+    def _due(self) -> bool:
+        """Whether the buffer should go now: empty (to settle), a full batch, its oldest point waited an interval, or
+        a flush or the stop is waiting for it."""
+        with self._lock:
+            buffer = self._buffer
+            return (not buffer or len(buffer) >= self.batch_size or self._stop or self._flush_waiters > 0
+                    or time.time() - buffer[0][3] >= self.flush_interval)
 
     def _send_batch(self, batch: List[_Point], dropped: int, deadline: Optional[float]) -> None:
         offsets = self._offsets

@@ -101,6 +101,28 @@ class BatchingAndSteps(MetricsTestCase):
         self.assertEqual((2, 2, 0, 0), (stats["logged"], stats["sent"], stats["dropped"], stats["waiting"]))
         self.assertLess(stats["delay_ms"]["max"], 200)
 
+    def test_a_steady_stream_goes_at_most_once_an_interval_to_a_fast_server(self) -> None:
+        # A fast server answers in a millisecond or two; the points logged meanwhile wait for their interval rather than
+        # going at once, so a script logging 1,000 points/s makes about 40 requests a second, not one per answer.
+        run = self.run_()
+        run.log_metric("warmup", 1)
+        self.assertTrue(run.flush(5))
+        before = len(self.fake.point_posts())
+        started = time.monotonic()
+        step = 0
+        while time.monotonic() - started < 1.0:
+            due = int((time.monotonic() - started) * 1000)
+            while step < due:
+                step += 1
+                run.log_metric("loss", step * 0.001)
+            time.sleep(0.002)
+        self.assertTrue(run.flush(5))
+        posts = len(self.fake.point_posts()) - before
+        self.assertLessEqual(posts, 1.0 / run.flush_interval + 5, f"{posts} requests in 1 s")
+        self.assertGreaterEqual(posts, 10, "yet they keep going through the second, a batch per interval")
+        self.assertEqual(step, len(self.fake.series(run.id, "loss")))
+        self.assertLess(run.stats()["delay_ms"]["p99"], 200)
+
     def test_explicit_steps_are_kept_and_the_series_continues_after_them(self) -> None:
         run = self.run_()
         run.log_metric("loss", 1, step=10)

@@ -29,4 +29,4 @@ while step < total:
         run.log_metric("loss", step * 0.001, step=step)
     time.sleep(0.005)
 ok = run.flush(timeout=120)
-print(f"producer {index}: {total} points, flushed={ok}", flush=True)
+print(f"producer {index}: {total} points, flushed={ok}", run.stats(), flush=True)

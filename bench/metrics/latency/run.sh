@@ -41,6 +41,7 @@ wait "$subscribers" || failed=1
 cat "$runs/subscribers.out"
 [[ -s "$runs/subscribers.err" ]] && { echo "subscribers said:"; head -20 "$runs/subscribers.err"; }
 grep -h "producer" "$runs"/producer-*.log | grep -v "flushed=True" || true
+python3 "$here/sdk_stats.py" "$runs"/producer-*.log || true
 # The Api's own split (MetricsLive logs it every 10 s): points' age when committed, and when handed to the connections.
 grep -rh --include='*.log' "Live metrics lag" "$WORK" 2>/dev/null | sed 's/.*Live metrics lag since log_metric: /api_lag /' | tail -3 || true
 platform_p50=$(awk '/_p50_ms/ {print $2}' "$runs/subscribers.out")
