@@ -24,7 +24,7 @@ if [[ "${DIRECT:-0}" == "1" ]]; then
 fi
 producers=()
 for i in $(seq 0 $((RUNS - 1))); do
-  python3 "$here/producer.py" "$i" "$RATE" "$SECONDS_" "$runs" >"$runs/producer-$i.log" 2>&1 &
+  ${PRODUCER_NICE:+nice -n "$PRODUCER_NICE"} python3 "$here/producer.py" "$i" "$RATE" "$SECONDS_" "$runs" >"$runs/producer-$i.log" 2>&1 &
   producers+=($!)
 done
 for _ in $(seq 1 600); do [[ $(ls "$runs" | grep -c '^run-[0-9]*$') -eq $RUNS ]] && break; sleep 0.1; done
