@@ -2,7 +2,8 @@
 // Compare them (/Runs/Compare?ids=…&ids=…, at most data-runs-max), or, on /Runs, delete one through the REST API after
 // the layout's confirmation dialog (site.js asks for any form with data-confirm). /Runs ([data-runs-live]) also follows
 // the user's runs live: the hub's "RunsChanged" (at most twice a second) has the list redrawn from the server, at most
-// once a second, keeping the picks.
+// once a second, keeping the picks. /Jobs ([data-jobs-runs]) hears of the same runs: when one it does not show yet
+// appears (a job's script began to log metrics), the page is read again and the job's row gets its pick box.
 (function () {
   "use strict";
   const refresh = function () {
@@ -68,6 +69,93 @@
       window.alert(error.message);
     });
   });
+
+  // /Jobs: a run the page does not offer yet is fetched with the page (its filters and page), and only the pick boxes
+  // of the rows that lack one are taken from it; everything else on the page stays as it is (jobs-live.js keeps it).
+  const jobs = document.querySelector("[data-jobs-runs]");
+  if (jobs && window.platformLive) {
+    const picks = function () {
+      return Array.prototype.map.call(jobs.querySelectorAll("[data-run-pick]"), function (box) { return box.value; });
+    };
+    const listen = function () {
+      return window.platformLive.connection.invoke("SubscribeRuns", jobs.dataset.scope || null, picks())
+        .catch(function () { /* reconnecting: listened to again then */ });
+    };
+    // Runs asked about once are not asked about again: a notebook's run (no job) or a job on another page keeps
+    // growing, and its "RunsChanged" must not have this page read again twice a second.
+    const seen = new Set();
+    const waiting = new Set();
+    let reading = false;
+    let pending = false;
+    const read = function () {
+      if (reading) {
+        pending = true;
+        return;
+      }
+      reading = true;
+      const asked = Array.from(waiting);
+      waiting.clear();
+      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("jobs list: " + response.status);
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          const fresh = new DOMParser().parseFromString(html, "text/html");
+          let added = 0;
+          jobs.querySelectorAll("tr.job[data-job-id]").forEach(function (row) {
+            const cell = row.querySelector("[data-run-pick-cell]");
+            const theirs = fresh.querySelector('tr.job[data-job-id="' + row.dataset.jobId + '"] [data-run-pick-cell]');
+            if (cell && theirs && !cell.querySelector("[data-run-pick]") && theirs.querySelector("[data-run-pick]")) {
+              cell.innerHTML = theirs.innerHTML;
+              added++;
+            }
+          });
+          if (added > 0) {
+            const bar = jobs.querySelector("[data-runs-compare-bar]");
+            if (bar) {
+              bar.hidden = false;
+            }
+            refresh();
+            jobs.dataset.picksAdded = String(parseInt(jobs.dataset.picksAdded || "0", 10) + added);
+            return listen();
+          }
+        })
+        .then(function () {
+          asked.forEach(function (id) { seen.add(id); });
+        }, function (error) {
+          console.error(error);
+          asked.forEach(function (id) { waiting.add(id); }); // asked again with the next message
+        })
+        .then(function () {
+          reading = false;
+          if (pending) {
+            pending = false;
+            window.setTimeout(read, 1000);
+          }
+        });
+    };
+    window.platformLive.connection.on("RunsChanged", function (message) {
+      const offered = new Set(picks());
+      const unknown = (message && message.runIds || []).filter(function (id) { return !offered.has(id) && !seen.has(id); });
+      if (unknown.length > 0) {
+        unknown.forEach(function (id) { waiting.add(id); });
+        read();
+      }
+    });
+    let heard = false;
+    window.platformLive.whenConnected(function () {
+      listen().then(function () {
+        jobs.dataset.watched = String(parseInt(jobs.dataset.watched || "0", 10) + 1);
+      });
+      if (heard) {
+        read(); // a reconnect: a run that began meanwhile was not heard
+      }
+      heard = true;
+    });
+  }
 
   // Live: the list is redrawn from this page's own address (its filters, scope and page), so what it shows is always
   // what a reload would show; the hub is told the runs it shows, so their deletion is heard too.

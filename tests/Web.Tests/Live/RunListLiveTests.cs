@@ -188,6 +188,43 @@ public sealed class RunListLiveTests(LiveFixture live) : IClassFixture<LiveFixtu
         Assert.Equal(HttpStatusCode.NotFound, (await other.Http.GetAsync($"/Runs/Compare?ids={runA}&ids={runB}")).StatusCode);
     }
 
+    [Fact]
+    public async Task TheJobsList_OffersTheRunOfAJobThatBeginsToLog_WithoutReload()
+    {
+        await using var s = await BrowserSession.StartAsync(live);
+        var jobs = new JobLogWriter(live);
+        var job = await jobs.SubmitAsync(s.UserId, s.AccountId);
+        var other = await jobs.SubmitAsync(s.UserId, s.AccountId);
+
+        await s.Page.GotoAsync($"{s.Url}/Jobs");
+        var form = s.Page.Locator("[data-jobs-runs]");
+        await Assertions.Expect(form).ToHaveAttributeAsync("data-watched", new Regex("^[1-9]"), new() { Timeout = 20_000 });
+        await Assertions.Expect(s.Page.Locator("[data-runs-compare-bar]")).ToBeHiddenAsync();
+        await Assertions.Expect(s.Page.Locator("[data-run-pick]")).ToHaveCountAsync(0);
+
+        // A notebook's run (no job) is no job's pick; the job's script then starts its run and logs.
+        var notebook = await s.NewRunAsync("notebook", null);
+        await s.PostPointsAsync(notebook, Points(0, 5));
+        var run = await s.NewRunAsync(null, job);
+        await s.PostPointsAsync(run, Points(0, 10));
+
+        var pick = s.Page.Locator($"tr.job[data-job-id='{job}'] [data-run-pick]");
+        await Assertions.Expect(pick).ToHaveAttributeAsync("value", run.ToString(), new() { Timeout = 20_000 });
+        await Assertions.Expect(s.Page.Locator($"tr.job[data-job-id='{other}'] [data-run-pick]")).ToHaveCountAsync(0);
+        await Assertions.Expect(s.Page.Locator("[data-runs-compare-bar]")).ToBeVisibleAsync();
+        await Assertions.Expect(s.Page.Locator($"[data-run-pick][value='{notebook}']")).ToHaveCountAsync(0);
+        await pick.CheckAsync();
+        await Assertions.Expect(s.Page.Locator("[data-runs-picked]")).ToHaveTextAsync("1 run picked (one run opens on its own).");
+        await Assertions.Expect(s.Page.GetByRole(AriaRole.Button, new() { Name = "Compare runs" })).ToBeEnabledAsync();
+
+        // More points of the same runs add nothing and keep the pick.
+        await s.PostPointsAsync(run, Points(10, 10));
+        await s.PostPointsAsync(notebook, Points(5, 5));
+        await Task.Delay(1500);
+        await Assertions.Expect(form).ToHaveAttributeAsync("data-picks-added", "1");
+        await Assertions.Expect(pick).ToBeCheckedAsync();
+    }
+
     private static List<object> Points(int from, int count) =>
         [.. Enumerable.Range(from, count).Select(step => (object)new { name = "loss", step, value = 1.0 / (step + 1) })];
 
