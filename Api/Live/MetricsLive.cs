@@ -49,7 +49,7 @@ public sealed class MetricsLive(
 
     private readonly string origin = Guid.NewGuid().ToString("N");
     private readonly Lock gate = new();
-    private readonly SemaphoreSlim wake = new(0, 1);
+    private readonly PacedRounds rounds = new(Frame);
     private readonly Channel<IngestedBatch> outgoing = System.Threading.Channels.Channel.CreateUnbounded<IngestedBatch>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<(string Channel, string Payload)> incoming = System.Threading.Channels.Channel.CreateUnbounded<(string, string)>(
@@ -115,19 +115,7 @@ public sealed class MetricsLive(
             }
         }
 
-        Wake();
-    }
-
-    private void Wake()
-    {
-        try
-        {
-            wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already awake: these points go with the others.
-        }
+        rounds.Wake();
     }
 
     public void Forget(string connectionId) => Subscriptions.Forget(connectionId);
@@ -221,44 +209,26 @@ public sealed class MetricsLive(
         }
     }
 
-    private async Task FlushLoopAsync(CancellationToken ct)
+    private Task FlushLoopAsync(CancellationToken ct) => rounds.RunAsync(async ct =>
     {
-        var last = DateTime.MinValue;
-        try
+        Dictionary<Guid, Dictionary<string, SeriesPoints>> flushing;
+        lock (gate)
         {
-            while (!ct.IsCancellationRequested)
+            (flushing, pending) = (pending, []);
+        }
+
+        foreach (var (runId, series) in flushing)
+        {
+            try
             {
-                await wake.WaitAsync(ct);
-                var due = last + Frame - DateTime.UtcNow;
-                if (due > TimeSpan.Zero)
-                {
-                    await Task.Delay(due, ct);
-                }
-
-                last = DateTime.UtcNow;
-                Dictionary<Guid, Dictionary<string, SeriesPoints>> flushing;
-                lock (gate)
-                {
-                    (flushing, pending) = (pending, []);
-                }
-
-                foreach (var (runId, series) in flushing)
-                {
-                    try
-                    {
-                        await SendPointsAsync(runId, series, ct);
-                    }
-                    catch (Exception ex) when (!ct.IsCancellationRequested)
-                    {
-                        logger.LogWarning(ex, "Live points of run {RunId} not sent", runId);
-                    }
-                }
+                await SendPointsAsync(runId, series, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Live points of run {RunId} not sent", runId);
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-    }
+    }, ct);
 
     /// <summary>Sends one run's pending points, split into messages of at most <see cref="MaxPointsPerMessage"/> points, in order.</summary>
     private async Task SendPointsAsync(Guid runId, Dictionary<string, SeriesPoints> series, CancellationToken ct)

@@ -30,7 +30,7 @@ public sealed class RunListLive(IServiceScopeFactory scopes, IHubContext<LiveHub
 
     private readonly ConcurrentDictionary<string, Watcher> watchers = new();
     private readonly Lock gate = new();
-    private readonly SemaphoreSlim wake = new(0, 1);
+    private readonly PacedRounds rounds = new(Interval);
     private HashSet<Guid> changed = [];
 
     /// <summary>Connections watching here; for tests.</summary>
@@ -63,14 +63,7 @@ public sealed class RunListLive(IServiceScopeFactory scopes, IHubContext<LiveHub
             }
         }
 
-        try
-        {
-            wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already awake.
-        }
+        rounds.Wake();
     }
 
     /// <summary>After LISTEN was lost: every watching page reloads its list (live.js's "resync" runs its hooks).</summary>
@@ -82,41 +75,23 @@ public sealed class RunListLive(IServiceScopeFactory scopes, IHubContext<LiveHub
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => rounds.RunAsync(async ct =>
     {
-        var last = DateTime.MinValue;
+        HashSet<Guid> runs;
+        lock (gate)
+        {
+            (runs, changed) = (changed, []);
+        }
+
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                await wake.WaitAsync(stoppingToken);
-                var due = last + Interval - DateTime.UtcNow;
-                if (due > TimeSpan.Zero)
-                {
-                    await Task.Delay(due, stoppingToken);
-                }
-
-                last = DateTime.UtcNow;
-                HashSet<Guid> runs;
-                lock (gate)
-                {
-                    (runs, changed) = (changed, []);
-                }
-
-                try
-                {
-                    await SendAsync(runs, stoppingToken);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogWarning(ex, "Runs list updates for {Count} runs not sent", runs.Count);
-                }
-            }
+            await SendAsync(runs, ct);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception ex) when (!ct.IsCancellationRequested)
         {
+            logger.LogWarning(ex, "Runs list updates for {Count} runs not sent", runs.Count);
         }
-    }
+    }, stoppingToken);
 
     private async Task SendAsync(HashSet<Guid> runs, CancellationToken ct)
     {

@@ -440,21 +440,15 @@ class Run:
             while not self._abort.is_set():
                 self._wake.clear()
                 with self._lock:
-                    waiting = len(self._buffer)
-                    graphs = bool(self._graphs)
-                    oldest = self._buffer[0][3] if waiting else None
-                if waiting == 0 and not graphs:
+                    idle = not self._buffer and not self._graphs
+                if idle:
                     if self._stop:
                         return
                     self._wake.wait(1.0)
                     continue
-                if waiting < self.batch_size and not self._stop and not self._flush_waiters:
-                    # Collect until the oldest point has waited one interval, unless a full batch is there (or a
-                    # flush asks) first. Points that waited through the previous request go at once: a slow server
-                    # gets bigger batches, not a later send; a fast one gets at most one request per interval.
-                    left = self.flush_interval - (time.time() - oldest) if oldest is not None else self.flush_interval
-                    if left > 0:
-                        self._wake.wait(left)
+                left = self._wait_left()
+                if left > 0:
+                    self._wake.wait(left)
                 self._ship()
         except Exception as exc:  # noqa: BLE001 - a bug here must not kill training silently
             _warn(f"the metrics sender stopped: {exc!r}")
@@ -494,16 +488,20 @@ class Run:
                 self._notify()  # outside _lock: flush() holds _progress while it takes _lock
                 return
             self._send_batch(batch, dropped, deadline)
-            if deadline is None and not self._due():
+            if deadline is None and self._buffer and self._wait_left() > 0:
                 return  # what came in meanwhile is young: the loop waits for its interval (or a full batch)
 
-    def _due(self) -> bool:
-        """Whether the buffer should go now: empty (to settle), a full batch, its oldest point waited an interval, or
-        a flush or the stop is waiting for it."""
+    def _wait_left(self) -> float:
+        """How long the buffer may still collect: until its oldest point (or, empty, the next one) has waited one
+        interval; nothing once a full batch is there or a flush or the stop waits. Points that waited through the
+        previous request go at once: a slow server gets bigger batches, not a later send; a fast one gets at most one
+        request per interval."""
         with self._lock:
             buffer = self._buffer
-            return (not buffer or len(buffer) >= self.batch_size or self._stop or self._flush_waiters > 0
-                    or time.time() - buffer[0][3] >= self.flush_interval)
+            if len(buffer) >= self.batch_size or self._stop or self._flush_waiters > 0:
+                return 0.0
+            oldest = buffer[0][3] if buffer else time.time()
+            return max(0.0, self.flush_interval - (time.time() - oldest))
 
     def _send_batch(self, batch: List[_Point], dropped: int, deadline: Optional[float]) -> None:
         offsets = self._offsets

@@ -70,161 +70,146 @@
     });
   });
 
-  // /Jobs: a run the page does not offer yet is fetched with the page (its filters and page), and only the pick boxes
-  // of the rows that lack one are taken from it; everything else on the page stays as it is (jobs-live.js keeps it).
-  const jobs = document.querySelector("[data-jobs-runs]");
-  if (jobs && window.platformLive) {
-    const picks = function () {
-      return Array.prototype.map.call(jobs.querySelectorAll("[data-run-pick]"), function (box) { return box.value; });
+  if (!window.platformLive) {
+    return;
+  }
+  const bump = function (element, key) {
+    element.dataset[key] = String(parseInt(element.dataset[key] || "0", 10) + 1);
+  };
+  const values = function (nodes, of) {
+    return Array.prototype.map.call(nodes, of);
+  };
+
+  // Follows the user's runs for a page: the hub is told the runs the page shows (shown()), and a "RunsChanged" that
+  // wanted(message) keeps has the page read again from its own address (its filters, scope and page), at most once a
+  // second and one fetch at a time; apply(document, startedAt) takes what it needs from the fresh page. A reconnect (or a
+  // resync) reads it once, since whatever changed meanwhile was not heard.
+  const followRuns = function (element, shown, wanted, apply) {
+    const connection = window.platformLive.connection;
+    const watch = function () {
+      return connection.invoke("SubscribeRuns", element.dataset.scope || null, shown()).then(function () {
+        bump(element, "watched");
+      }, function () { /* reconnecting: watched again then */ });
     };
-    const listen = function () {
-      return window.platformLive.connection.invoke("SubscribeRuns", jobs.dataset.scope || null, picks())
-        .catch(function () { /* reconnecting: listened to again then */ });
-    };
-    // Runs asked about once are not asked about again: a notebook's run (no job) or a job on another page keeps
-    // growing, and its "RunsChanged" must not have this page read again twice a second.
-    const seen = new Set();
-    const waiting = new Set();
-    let reading = false;
-    let pending = false;
+    let fetching = false;
+    let again = false;
+    let timer = 0;
+    let lastAt = 0;
     const read = function () {
-      if (reading) {
-        pending = true;
-        return;
-      }
-      reading = true;
-      const asked = Array.from(waiting);
-      waiting.clear();
+      timer = 0;
+      fetching = true;
+      again = false;
+      const startedAt = lastAt = Date.now();
       fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
         .then(function (response) {
           if (!response.ok) {
-            throw new Error("jobs list: " + response.status);
+            throw new Error(window.location.pathname + ": " + response.status);
           }
           return response.text();
         })
         .then(function (html) {
-          const fresh = new DOMParser().parseFromString(html, "text/html");
-          let added = 0;
-          jobs.querySelectorAll("tr.job[data-job-id]").forEach(function (row) {
-            const cell = row.querySelector("[data-run-pick-cell]");
-            const theirs = fresh.querySelector('tr.job[data-job-id="' + row.dataset.jobId + '"] [data-run-pick-cell]');
-            if (cell && theirs && !cell.querySelector("[data-run-pick]") && theirs.querySelector("[data-run-pick]")) {
-              cell.innerHTML = theirs.innerHTML;
-              added++;
-            }
-          });
-          if (added > 0) {
-            const bar = jobs.querySelector("[data-runs-compare-bar]");
-            if (bar) {
-              bar.hidden = false;
-            }
-            refresh();
-            jobs.dataset.picksAdded = String(parseInt(jobs.dataset.picksAdded || "0", 10) + added);
-            return listen();
-          }
+          return apply(new DOMParser().parseFromString(html, "text/html"), startedAt) && watch();
         })
+        .catch(function (error) { console.error(error); })
         .then(function () {
-          asked.forEach(function (id) { seen.add(id); });
-        }, function (error) {
-          console.error(error);
-          asked.forEach(function (id) { waiting.add(id); }); // asked again with the next message
-        })
-        .then(function () {
-          reading = false;
-          if (pending) {
-            pending = false;
-            window.setTimeout(read, 1000);
+          fetching = false;
+          if (again) {
+            schedule();
           }
         });
     };
-    window.platformLive.connection.on("RunsChanged", function (message) {
-      const offered = new Set(picks());
-      const unknown = (message && message.runIds || []).filter(function (id) { return !offered.has(id) && !seen.has(id); });
-      if (unknown.length > 0) {
-        unknown.forEach(function (id) { waiting.add(id); });
-        read();
+    const schedule = function () {
+      if (fetching) {
+        again = true;
+        return;
+      }
+      if (!timer) {
+        timer = window.setTimeout(read, Math.max(0, lastAt + 1000 - Date.now()));
+      }
+    };
+    connection.on("RunsChanged", function (message) {
+      if (wanted(message)) {
+        schedule();
       }
     });
-    let heard = false;
+    let connected = false;
     window.platformLive.whenConnected(function () {
-      listen().then(function () {
-        jobs.dataset.watched = String(parseInt(jobs.dataset.watched || "0", 10) + 1);
-      });
-      if (heard) {
-        read(); // a reconnect: a run that began meanwhile was not heard
+      watch();
+      if (connected) {
+        schedule();
       }
-      heard = true;
+      connected = true;
+    });
+  };
+
+  // /Jobs: a run the page does not offer yet has the page read again, and only the pick cells of the rows that lack a
+  // box are taken from it; everything else on the page stays as it is (jobs-live.js keeps it). A run asked about once
+  // is not asked about again: a notebook's run (no job) or a job on another page keeps growing, and its "RunsChanged"
+  // must not have this page read twice a second.
+  const jobs = document.querySelector("[data-jobs-runs]");
+  if (jobs) {
+    const picks = function () {
+      return values(jobs.querySelectorAll("[data-run-pick]"), function (box) { return box.value; });
+    };
+    const seen = new Set();
+    const asked = new Map(); // run id → when a message first named it
+    followRuns(jobs, picks, function (message) {
+      const offered = new Set(picks());
+      const unknown = (message && message.runIds || []).filter(function (id) { return !offered.has(id) && !seen.has(id); });
+      unknown.forEach(function (id) {
+        if (!asked.has(id)) {
+          asked.set(id, Date.now());
+        }
+      });
+      return unknown.length > 0;
+    }, function (fresh, startedAt) {
+      asked.forEach(function (at, id) {
+        if (at <= startedAt) { // this read began after the message: what it shows is all there is of that run here
+          seen.add(id);
+          asked.delete(id);
+        }
+      });
+      let added = 0;
+      jobs.querySelectorAll("tr.job[data-job-id]").forEach(function (row) {
+        const cell = row.querySelector("[data-run-pick-cell]");
+        const theirs = fresh.querySelector('tr.job[data-job-id="' + row.dataset.jobId + '"] [data-run-pick-cell]');
+        if (cell && theirs && !cell.querySelector("[data-run-pick]") && theirs.querySelector("[data-run-pick]")) {
+          cell.innerHTML = theirs.innerHTML;
+          added++;
+        }
+      });
+      if (added === 0) {
+        return false;
+      }
+      const bar = jobs.querySelector("[data-runs-compare-bar]");
+      if (bar) {
+        bar.hidden = false;
+      }
+      refresh();
+      jobs.dataset.picksAdded = String(parseInt(jobs.dataset.picksAdded || "0", 10) + added);
+      return true;
     });
   }
 
-  // Live: the list is redrawn from this page's own address (its filters, scope and page), so what it shows is always
-  // what a reload would show; the hub is told the runs it shows, so their deletion is heard too.
+  // /Runs: the list is redrawn whole, so what it shows is always what a reload would show, keeping the picks; the hub
+  // is told the runs it shows, so their deletion is heard too.
   const list = document.querySelector("[data-runs-live]");
-  if (!list || !window.platformLive) {
-    return;
+  if (list) {
+    followRuns(list, function () {
+      return values(list.querySelectorAll("tr.run[data-run-id]"), function (row) { return row.dataset.runId; });
+    }, function () {
+      return true;
+    }, function (page) {
+      const fresh = page.querySelector("[data-runs-live]");
+      if (!fresh) {
+        return false;
+      }
+      const picked = new Set(values(list.querySelectorAll("[data-run-pick]:checked"), function (box) { return box.value; }));
+      list.innerHTML = fresh.innerHTML;
+      list.querySelectorAll("[data-run-pick]").forEach(function (box) { box.checked = picked.has(box.value); });
+      bump(list, "redrawn");
+      refresh();
+      return true;
+    });
   }
-  const connection = window.platformLive.connection;
-  const shown = function () {
-    return Array.prototype.map.call(list.querySelectorAll("tr.run[data-run-id]"), function (row) { return row.dataset.runId; });
-  };
-  const watch = function () {
-    return connection.invoke("SubscribeRuns", list.dataset.scope || null, shown()).then(function () {
-      list.dataset.watched = String(parseInt(list.dataset.watched || "0", 10) + 1);
-    }, function () { /* reconnecting: watched again then */ });
-  };
-  let fetching = false;
-  let again = false;
-  let timer = 0;
-  let lastAt = 0;
-  const redraw = function () {
-    timer = 0;
-    fetching = true;
-    again = false;
-    lastAt = Date.now();
-    fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("runs list: " + response.status);
-        }
-        return response.text();
-      })
-      .then(function (html) {
-        const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-runs-live]");
-        if (!fresh) {
-          return;
-        }
-        const picked = new Set(Array.prototype.map.call(list.querySelectorAll("[data-run-pick]:checked"), function (box) { return box.value; }));
-        list.innerHTML = fresh.innerHTML;
-        list.querySelectorAll("[data-run-pick]").forEach(function (box) { box.checked = picked.has(box.value); });
-        list.dataset.redrawn = String(parseInt(list.dataset.redrawn || "0", 10) + 1);
-        refresh();
-        return watch();
-      })
-      .catch(function (error) { console.error(error); })
-      .then(function () {
-        fetching = false;
-        if (again) {
-          schedule();
-        }
-      });
-  };
-  const schedule = function () {
-    if (fetching) {
-      again = true;
-      return;
-    }
-    if (!timer) {
-      timer = window.setTimeout(redraw, Math.max(0, lastAt + 1000 - Date.now()));
-    }
-  };
-  connection.on("RunsChanged", schedule);
-  let connected = false;
-  window.platformLive.whenConnected(function () {
-    watch();
-    if (connected) {
-      // A reconnect or a resync: whatever changed meanwhile was not heard.
-      schedule();
-    }
-    connected = true;
-  });
 })();

@@ -96,30 +96,23 @@ public sealed class DockerEngineClient : IDisposable
     /// <summary>The last <paramref name="lines"/> lines of a container's output, stdout and stderr in the order written.</summary>
     public async Task<string> LogsAsync(string id, int lines, bool tty, CancellationToken ct)
     {
-        using var response = await _http.GetAsync($"{_prefix}/containers/{Uri.EscapeDataString(id)}/logs?stdout=true&stderr=true&tail={lines}", ct);
+        var text = await ReadLastLinesAsync(id, $"&tail={lines}", lines, tty, ct);
+        // Podman 4's tail reader can come back empty for a container that just exited although its log file holds
+        // lines (podman#18501); the whole log, read as a stream, keeping only the last lines, does not miss them.
+        return text.Length > 0 || lines <= 0 ? text : await ReadLastLinesAsync(id, "", lines, tty, ct);
+    }
+
+    private async Task<string> ReadLastLinesAsync(string id, string tail, int lines, bool tty, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync($"{_prefix}/containers/{Uri.EscapeDataString(id)}/logs?stdout=true&stderr=true{tail}",
+            HttpCompletionOption.ResponseHeadersRead, ct);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return "";
         }
 
         await EnsureSuccessAsync(response, ct);
-        var bytes = await response.Content.ReadAsByteArrayAsync(ct);
-        var text = tty ? Encoding.UTF8.GetString(bytes) : Demultiplex(bytes);
-        if (text.Length > 0 || lines <= 0)
-        {
-            return text;
-        }
-
-        // Podman 4's tail reader can come back empty for a container that just exited although its log file holds
-        // lines (podman#18501); the whole log, read as a stream, keeping only the last lines, does not miss them.
-        using var whole = await _http.GetAsync($"{_prefix}/containers/{Uri.EscapeDataString(id)}/logs?stdout=true&stderr=true",
-            HttpCompletionOption.ResponseHeadersRead, ct);
-        if (!whole.IsSuccessStatusCode)
-        {
-            return "";
-        }
-
-        await using var stream = await whole.Content.ReadAsStreamAsync(ct);
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
         return await LastLinesAsync(stream, lines, tty, ct);
     }
 
@@ -256,19 +249,7 @@ public sealed class DockerEngineClient : IDisposable
     /// The log stream of a container without a TTY: frames of an 8-byte header (stream type, three zero bytes, the
     /// payload length big-endian) and the payload. Text that does not start with a valid header is returned as is.
     /// </summary>
-    public static string Demultiplex(ReadOnlySpan<byte> bytes)
-    {
-        var text = new StringBuilder();
-        var rest = bytes;
-        while (rest.Length >= 8 && rest[0] <= 2 && rest[1] == 0 && rest[2] == 0 && rest[3] == 0)
-        {
-            var length = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(rest[4..8]), (uint)(rest.Length - 8));
-            text.Append(Encoding.UTF8.GetString(rest.Slice(8, length)));
-            rest = rest[(8 + length)..];
-        }
-
-        return text.Append(Encoding.UTF8.GetString(rest)).ToString();
-    }
+    public static string Demultiplex(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(DemultiplexBytes(bytes));
 
     public async Task<bool> ImageExistsAsync(string image, CancellationToken ct) =>
         await GetOrNullAsync<JsonElement?>($"/images/{Uri.EscapeDataString(image)}/json", ct) is not null;
